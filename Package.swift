@@ -1,0 +1,35 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "netlab",
+    products: [
+        .executable(name: "netlab", targets: ["netlab"]),
+        .library(name: "Inspect", targets: ["Inspect"]),
+        .library(name: "Capture", targets: ["Capture"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        .target(name: "Capture", dependencies: ["CPcap"]),
+        // Inspect is pure protocol knowledge: it depends on nothing but the standard library.
+        .target(name: "Inspect"),
+        .executableTarget(
+            name: "netlab",
+            dependencies: [
+                "Inspect", "Capture",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "InspectTests", dependencies: ["Inspect"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Inspect"]),
+        .testTarget(name: "netlabTests", dependencies: ["Inspect", "Capture"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

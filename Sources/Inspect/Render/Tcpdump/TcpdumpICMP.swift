@@ -1,0 +1,179 @@
+/// ICMP for IPv4 as print-icmp.c writes it: echo, unreachable, redirect, time exceeded,
+/// parameter problem and the simple query types; other types print `type-#N`.
+extension TcpdumpPrinter {
+    mutating func printICMP(
+        _ message: ByteView, length: Int, ip: IPContext, fragmented: Bool, into out: inout TextBuffer
+    ) throws(Truncated) {
+        layer = "icmp"
+        guard let icmp = ICMPHeader(message) else { throw Truncated() }
+        let type = icmp.type
+        let code = try icmp.code.orTruncated()
+        var text = TextBuffer(capacity: 96)
+        let quoted = icmp.quoted
+        switch type {
+        case ICMPHeader.echoRequest, ICMPHeader.echoReply:
+            text.append(type == ICMPHeader.echoRequest ? "echo request, id " : "echo reply, id ")
+            text.append(try icmp.identifier.orTruncated())
+            text.append(", seq ")
+            text.append(try icmp.sequence.orTruncated())
+        case ICMPHeader.unreachable:
+            let destination = try Self.quotedDestination(quoted)
+            switch code {
+            case 0:
+                text.append("net ")
+                text.append(ipv4: destination)
+                text.append(" unreachable")
+            case 1:
+                text.append("host ")
+                text.append(ipv4: destination)
+                text.append(" unreachable")
+            case 2:
+                text.append(ipv4: destination)
+                text.append(" protocol ")
+                text.append(try quoted.u8(9).orTruncated())
+                text.append(" unreachable")
+            case 3:
+                let proto = try quoted.u8(9).orTruncated()
+                let headerLength = Int(quoted.u8(0)! & 0x0F) * 4
+                let port = try quoted.be16(headerLength + 2).orTruncated()
+                text.append(ipv4: destination)
+                switch proto {
+                case IPProtocol.tcp: text.append(" tcp port ")
+                case IPProtocol.udp: text.append(" udp port ")
+                default:
+                    text.append(" protocol ")
+                    text.append(proto)
+                    text.append(" port ")
+                }
+                text.append(port)
+                text.append(" unreachable")
+            case 4:
+                let mtu = try message.be16(6).orTruncated()
+                text.append(ipv4: destination)
+                text.append(" unreachable - need to frag")
+                if mtu != 0 {
+                    text.append(" (mtu ")
+                    text.append(mtu)
+                    text.append(")")
+                }
+            case 5...15:
+                let (before, after) = Self.unreachableText(code)
+                text.append(before)
+                text.append(ipv4: destination)
+                text.append(after)
+            default:
+                text.append("#")
+                text.append(code)
+                text.append(" ")
+                text.append(ipv4: destination)
+                text.append(" unreachable")
+            }
+        case ICMPHeader.redirect:
+            let destination = try Self.quotedDestination(quoted)
+            guard message.has(4, 4) else { throw Truncated() }
+            switch code {
+            case 0: text.append("redirect ")
+            case 1: text.append("redirect ")
+            case 2: text.append("redirect-tos ")
+            case 3: text.append("redirect-tos ")
+            default:
+                text.append("redirect-#")
+                text.append(code)
+                text.append(" ")
+            }
+            text.append(ipv4: destination)
+            text.append(code == 1 || code == 3 ? " to host " : " to net ")
+            text.append(ipv4: message.dropFirst(4))
+        case ICMPHeader.timeExceeded:
+            _ = try Self.quotedDestination(quoted)
+            switch code {
+            case 0: text.append("time exceeded in-transit")
+            case 1: text.append("ip reassembly time exceeded")
+            default:
+                text.append("time exceeded-#")
+                text.append(code)
+            }
+        case ICMPHeader.parameterProblem:
+            if code != 0 {
+                text.append("parameter problem - code ")
+                text.append(code)
+            } else {
+                text.append("parameter problem - octet ")
+                text.append(try message.u8(4).orTruncated())
+            }
+        case ICMPHeader.maskReply:
+            text.append("address mask is 0x")
+            text.append(hex: UInt64(try message.be32(8).orTruncated()), minDigits: 8)
+        case ICMPHeader.timestampRequest:
+            text.append("time stamp query id ")
+            text.append(try icmp.identifier.orTruncated())
+            text.append(" seq ")
+            text.append(try icmp.sequence.orTruncated())
+        default:
+            if let name = Self.icmpTypeName(type) {
+                text.append(name)
+            } else {
+                text.append("type-#")
+                text.append(type)
+            }
+        }
+        out.append("ICMP ")
+        out.bytes.append(contentsOf: text.bytes)
+        out.append(", length ")
+        out.append(length)
+        if verbosity > 0 && !fragmented && message.count >= length {
+            let sum = InternetChecksum.compute(message.prefix(length))
+            if sum != 0, let field = icmp.checksum {
+                out.append(" (wrong icmp cksum ")
+                out.append(hex: UInt64(field))
+                out.append(" (->")
+                out.append(hex: UInt64(InternetChecksum.shouldBe(field: field, computed: sum)))
+                out.append(")!)")
+            }
+        }
+        if verbosity > 0 && ICMPHeader.isError(type) {
+            out.append("\n\t")
+            let inner = quoted
+            let innerLength = Int(try inner.be16(2).orTruncated())
+            try printIPv4(inner.prefix(innerLength), length: innerLength, into: &out)
+        }
+    }
+
+    private static func quotedDestination(_ quoted: ByteView) throws(Truncated) -> ByteView {
+        guard quoted.has(16, 4) else { throw Truncated() }
+        return quoted.dropFirst(16).prefix(4)
+    }
+
+    static func icmpTypeName(_ type: UInt8) -> StaticString? {
+        switch type {
+        case 0: "echo reply"
+        case 4: "source quench"
+        case 8: "echo request"
+        case 10: "router solicitation"
+        case 13: "time stamp request"
+        case 14: "time stamp reply"
+        case 15: "information request"
+        case 16: "information reply"
+        case 17: "address mask request"
+        default: nil
+        }
+    }
+
+    /// tcpdump's `unreach2str` around the quoted destination address.
+    static func unreachableText(_ code: UInt8) -> (StaticString, StaticString) {
+        switch code {
+        case 5: ("", " unreachable - source route failed")
+        case 6: ("net ", " unreachable - unknown")
+        case 7: ("host ", " unreachable - unknown")
+        case 8: ("", " unreachable - source host isolated")
+        case 9: ("net ", " unreachable - admin prohibited")
+        case 10: ("host ", " unreachable - admin prohibited")
+        case 11: ("net ", " unreachable - tos prohibited")
+        case 12: ("host ", " unreachable - tos prohibited")
+        case 13: ("host ", " unreachable - admin prohibited filter")
+        case 14: ("host ", " unreachable - host precedence violation")
+        case 15: ("host ", " unreachable - precedence cutoff")
+        default: ("", " unreachable")
+        }
+    }
+}

@@ -1,0 +1,310 @@
+/// ICMPv6 as print-icmp6.c writes it for errors, echo, neighbor discovery and MLD.
+extension TcpdumpPrinter {
+    mutating func printICMPv6(
+        _ message: ByteView, length: Int, ip: IPContext, fragmented: Bool, into out: inout TextBuffer
+    ) throws(Truncated) {
+        layer = "icmp6"
+        guard let icmp = ICMPv6Header(message) else { throw Truncated() }
+        let type = icmp.type
+        let code = try icmp.code.orTruncated()
+        if verbosity > 0 && !fragmented && message.count >= length {
+            let field = try icmp.checksum.orTruncated()
+            let sum = ip.transportChecksum(message.prefix(length), protocol: IPProtocol.icmpv6)
+            if sum != 0 {
+                out.append("[bad icmp6 cksum 0x")
+                out.append(hex: UInt64(field), minDigits: 4)
+                out.append(" -> 0x")
+                out.append(hex: UInt64(InternetChecksum.shouldBe(field: field, computed: sum)), minDigits: 4)
+                out.append("!] ")
+            } else {
+                out.append("[icmp6 sum ok] ")
+            }
+        }
+        out.append("ICMP6, ")
+        if let name = ICMPv6Header.typeName(type) {
+            out.append(name)
+        } else {
+            out.append("unknown icmp6 type (")
+            out.append(type)
+            out.append(")")
+        }
+        if verbosity > 0
+            && [133, 134, 135, 136, 137, 145, 147].contains(type)
+        {
+            out.append(", length ")
+            out.append(length)
+        }
+        let quoted = message.dropFirst(ICMPv6Header.length)
+        switch type {
+        case ICMPv6Header.destinationUnreachable:
+            out.append(", ")
+            switch code {
+            case 0: out.append("unreachable route")
+            case 1: out.append("unreachable prohibited")
+            case 2: out.append("beyond scope")
+            case 3: out.append("unreachable address")
+            case 4: out.append("unreachable port")
+            default:
+                out.append("unknown unreach code (")
+                out.append(code)
+                out.append(")")
+            }
+            switch code {
+            case 0, 1, 3:
+                guard quoted.has(24, 16) else { throw Truncated() }
+                out.append(" ")
+                out.append(ipv6: quoted.dropFirst(24))
+            case 2:
+                guard quoted.has(8, 32) else { throw Truncated() }
+                out.append(" ")
+                out.append(ipv6: quoted.dropFirst(24))
+                out.append(", source address ")
+                out.append(ipv6: quoted.dropFirst(8))
+            case 4:
+                guard let inner = IPv6Header(quoted) else { throw Truncated() }
+                let (proto, transport) = try Self.upperLayer(quoted, nextHeader: inner.nextHeader)
+                let port = try transport.be16(2).orTruncated()
+                out.append(", ")
+                out.append(ipv6: inner.destination)
+                switch proto {
+                case IPProtocol.tcp: out.append(" tcp port ")
+                case IPProtocol.udp: out.append(" udp port ")
+                default:
+                    out.append(" protocol ")
+                    out.append(proto)
+                    out.append(" port ")
+                    out.append(port)
+                    out.append(" unreachable")
+                }
+                if proto == IPProtocol.tcp || proto == IPProtocol.udp { out.append(port) }
+            default:
+                if verbosity <= 1 {
+                    appendHexAndASCII(message.prefix(length), into: &out)
+                    return
+                }
+            }
+        case ICMPv6Header.packetTooBig:
+            out.append(", mtu ")
+            out.append(try message.be32(4).orTruncated())
+        case ICMPv6Header.timeExceeded:
+            switch code {
+            case 0:
+                guard quoted.has(24, 16) else { throw Truncated() }
+                out.append(" for ")
+                out.append(ipv6: quoted.dropFirst(24))
+            case 1: out.append(" (reassembly)")
+            default:
+                out.append(", unknown code (")
+                out.append(code)
+                out.append(")")
+            }
+        case ICMPv6Header.parameterProblem:
+            guard quoted.has(24, 16) else { throw Truncated() }
+            let pointer = try message.be32(4).orTruncated()
+            switch code {
+            case 0: out.append(", erroneous - octet ")
+            case 1: out.append(", next header - octet ")
+            case 2: out.append(", option - octet ")
+            case 3: out.append(", incomplete header chain - octet ")
+            default:
+                out.append(", code-#")
+                out.append(code)
+            }
+            if code <= 3 { out.append(pointer) }
+        case ICMPv6Header.echoRequest, ICMPv6Header.echoReply:
+            out.append(", id ")
+            out.append(try message.be16(4).orTruncated())
+            out.append(", seq ")
+            out.append(try message.be16(6).orTruncated())
+        case ICMPv6Header.listenerQuery:
+            if length == 24 {
+                try appendMLDv1(message, into: &out)
+            } else if length >= 28 {
+                out.append(" v2")
+                try appendMLDv2Query(message, length: length, into: &out)
+            } else {
+                out.append(" unknown-version (len ")
+                out.append(length)
+                out.append(") ")
+            }
+        case ICMPv6Header.listenerReport, ICMPv6Header.listenerDone:
+            try appendMLDv1(message, into: &out)
+        case ICMPv6Header.listenerReportV2:
+            try appendMLDv2Report(message, length: length, into: &out)
+        case ICMPv6Header.routerSolicitation, ICMPv6Header.routerAdvertisement:
+            break
+        case ICMPv6Header.neighborSolicitation:
+            guard message.has(8, 16) else { throw Truncated() }
+            out.append(", who has ")
+            out.append(ipv6: message.dropFirst(8))
+        case ICMPv6Header.neighborAdvertisement:
+            guard message.has(8, 16) else { throw Truncated() }
+            out.append(", tgt is ")
+            out.append(ipv6: message.dropFirst(8))
+            if verbosity > 0 {
+                let flags = try message.be32(4).orTruncated()
+                out.append(", Flags [")
+                var names: [StaticString] = []
+                if flags & 0x8000_0000 != 0 { names.append("router") }
+                if flags & 0x4000_0000 != 0 { names.append("solicited") }
+                if flags & 0x2000_0000 != 0 { names.append("override") }
+                if names.isEmpty { out.append("none") }
+                for (index, name) in names.enumerated() {
+                    if index > 0 { out.append(", ") }
+                    out.append(name)
+                }
+                out.append("]")
+            }
+        case ICMPv6Header.redirect:
+            guard message.has(8, 32) else { throw Truncated() }
+            out.append(", ")
+            out.append(ipv6: message.dropFirst(24))
+            out.append(" to ")
+            out.append(ipv6: message.dropFirst(8))
+        case 138, 139, 140, 141, 142, 144, 145, 146, 147, 148, 149, 151, 152, 153, 155:
+            break
+        default:
+            out.append(", length ")
+            out.append(length)
+            if verbosity <= 1 { appendHexAndASCII(message.prefix(length), into: &out) }
+            return
+        }
+        if verbosity == 0 {
+            out.append(", length ")
+            out.append(length)
+        }
+    }
+
+    /// The transport header inside a quoted IPv6 packet, past its extension headers.
+    private static func upperLayer(_ packet: ByteView, nextHeader: UInt8) throws(Truncated) -> (UInt8, ByteView) {
+        var next = nextHeader
+        var offset = IPv6Header.length
+        for _ in 0..<16 {
+            switch next {
+            case IPProtocol.hopByHop, IPProtocol.destinationOptions, IPProtocol.routing:
+                let header = packet.dropFirst(offset)
+                guard let options = IPv6OptionsHeader(header) else { throw Truncated() }
+                next = options.nextHeader
+                offset += options.length
+            case IPProtocol.fragment:
+                guard let fragment = IPv6FragmentHeader(packet.dropFirst(offset)) else { throw Truncated() }
+                next = fragment.nextHeader
+                offset += IPv6FragmentHeader.length
+            default:
+                return (next, packet.dropFirst(offset))
+            }
+        }
+        throw Truncated()
+    }
+
+    private func appendMLDv1(_ message: ByteView, into out: inout TextBuffer) throws(Truncated) {
+        guard message.has(8, 16) else { throw Truncated() }
+        out.append("max resp delay: ")
+        out.append(message.be16(4)!)
+        out.append(" addr: ")
+        out.append(ipv6: message.dropFirst(8))
+    }
+
+    private func appendMLDv2Query(_ message: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
+        let code = UInt32(try message.be16(4).orTruncated())
+        let delay = code < 32768 ? code : ((code & 0x0FFF) | 0x1000) << (((code & 0x7000) >> 12) + 3)
+        if verbosity > 0 {
+            out.append(" [max resp delay=")
+            out.append(delay)
+            out.append("]")
+        }
+        guard message.has(8, 16) else { throw Truncated() }
+        out.append(" [gaddr ")
+        out.append(ipv6: message.dropFirst(8))
+        if verbosity > 0 {
+            let flags = try message.u8(24).orTruncated()
+            if flags & 0x08 != 0 { out.append(" sflag") }
+            if flags & 0x07 != 0 {
+                out.append(" robustness=")
+                out.append(flags & 0x07)
+            }
+            let qqic = UInt32(try message.u8(25).orTruncated())
+            let qqi = qqic < 128 ? qqic : ((qqic & 0x0F) | 0x10) << (((qqic & 0x70) >> 4) + 3)
+            out.append(" qqi=")
+            out.append(qqi)
+        }
+        let sources = Int(try message.be16(26).orTruncated())
+        if sources > 0 {
+            if length < 28 + sources * 16 {
+                out.append(" [invalid number of sources]")
+            } else if verbosity > 1 {
+                out.append(" {")
+                for index in 0..<sources {
+                    guard message.has(28 + index * 16, 16) else { throw Truncated() }
+                    out.append(" ")
+                    out.append(ipv6: message.dropFirst(28 + index * 16))
+                }
+                out.append(" }")
+            } else {
+                out.append(", ")
+                out.append(sources)
+                out.append(" source(s)")
+            }
+        }
+        out.append("]")
+    }
+
+    private func appendMLDv2Report(_ message: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
+        if length < 8 {
+            out.append(" [invalid len ")
+            out.append(length)
+            out.append("]")
+            return
+        }
+        let groups = Int(try message.be16(6).orTruncated())
+        out.append(", ")
+        out.append(groups)
+        out.append(" group record(s)")
+        guard verbosity > 0 else { return }
+        var offset = 8
+        for _ in 0..<groups {
+            if length < offset + 20 {
+                out.append(" [invalid number of groups]")
+                return
+            }
+            guard message.has(offset, 20) else { throw Truncated() }
+            out.append(" [gaddr ")
+            out.append(ipv6: message.dropFirst(offset + 4))
+            let recordType = message.u8(offset)!
+            switch recordType {
+            case 1: out.append(" is_in")
+            case 2: out.append(" is_ex")
+            case 3: out.append(" to_in")
+            case 4: out.append(" to_ex")
+            case 5: out.append(" allow")
+            case 6: out.append(" block")
+            default:
+                out.append("  [v2-report-#")
+                out.append(recordType)
+                out.append("]")
+            }
+            let sources = Int(message.be16(offset + 2)!)
+            if length < offset + 20 + sources * 16 {
+                out.append(" [invalid number of sources ")
+                out.append(sources)
+                out.append("]")
+                return
+            }
+            if verbosity == 1 {
+                out.append(", ")
+                out.append(sources)
+                out.append(" source(s)")
+            } else {
+                out.append(" {")
+                for index in 0..<sources {
+                    guard message.has(offset + 20 + index * 16, 16) else { throw Truncated() }
+                    out.append(" ")
+                    out.append(ipv6: message.dropFirst(offset + 20 + index * 16))
+                }
+                out.append(" }")
+            }
+            offset += 20 + sources * 16
+            out.append("]")
+        }
+    }
+}

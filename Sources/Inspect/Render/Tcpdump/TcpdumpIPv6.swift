@@ -1,0 +1,266 @@
+/// IPv6 and its extension headers, as print-ip6.c, print-rt6.c, print-frag6.c and
+/// print-ip6opts.c write them.
+extension TcpdumpPrinter {
+    mutating func printIPv6(_ bytes: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
+        layer = "ip6"
+        guard let ip = IPv6Header(bytes) else { throw Truncated() }
+        if length < IPv6Header.length {
+            out.append("truncated-ip6 ")
+            out.append(length)
+            return
+        }
+        out.append("IP6 ")
+        if ip.version != 6 {
+            out.append("version error: ")
+            out.append(ip.version)
+            out.append(" != 6")
+            return
+        }
+        let payloadLength = Int(ip.payloadLength)
+        var total: Int
+        if payloadLength != 0 {
+            total = payloadLength + IPv6Header.length
+            if length < total {
+                out.append("truncated-ip6 - ")
+                out.append(total - length)
+                out.append(" bytes missing!")
+            }
+        } else {
+            // Zero payload length: only a Jumbo Payload option (RFC 2675) can say more.
+            total = IPv6Header.length
+        }
+        var nextHeader = ip.nextHeader
+        if verbosity > 0 {
+            let word = ip.versionClassFlow
+            out.append("(")
+            if word & 0x0FF0_0000 != 0 {
+                out.append("class 0x")
+                out.append(hex: UInt64((word & 0x0FF0_0000) >> 20), minDigits: 2)
+                out.append(", ")
+            }
+            if word & 0x000F_FFFF != 0 {
+                out.append("flowlabel 0x")
+                out.append(hex: UInt64(word & 0x000F_FFFF), minDigits: 5)
+                out.append(", ")
+            }
+            out.append("hlim ")
+            out.append(ip.hopLimit)
+            out.append(", next-header ")
+            out.append(IPProtocol.name(nextHeader) ?? "unknown")
+            out.append(" (")
+            out.append(nextHeader)
+            out.append(") payload length: ")
+            out.append(payloadLength)
+            out.append(") ")
+        }
+        var packet = bytes.prefix(total)
+        var offset = IPv6Header.length
+        var remaining = total - IPv6Header.length
+        var fragmented = false
+        var finalDestination = ip.destination
+        var sawHopByHop = false
+        while offset < packet.count {
+            if offset == IPv6Header.length && nextHeader != IPProtocol.tcp && nextHeader != IPProtocol.udp
+                && nextHeader != IPProtocol.dccp && nextHeader != IPProtocol.sctp
+            {
+                out.append(ipv6: ip.source)
+                out.append(" > ")
+                out.append(ipv6: ip.destination)
+                out.append(": ")
+            }
+            let header = packet.dropFirst(offset)
+            var advance: Int
+            switch nextHeader {
+            case IPProtocol.hopByHop, IPProtocol.destinationOptions:
+                let isHopByHop = nextHeader == IPProtocol.hopByHop
+                if isHopByHop {
+                    if sawHopByHop || offset != IPv6Header.length {
+                        out.append(
+                            sawHopByHop
+                                ? "[The Hop-by-Hop Options header was already found] (invalid)"
+                                : "[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)")
+                        return
+                    }
+                    sawHopByHop = true
+                }
+                layer = isHopByHop ? "hbhopt" : "dstopt"
+                guard let options = IPv6OptionsHeader(header) else { throw Truncated() }
+                advance = options.length
+                guard header.count >= advance else { throw Truncated() }
+                out.append(isHopByHop ? "HBH " : "DSTOPT ")
+                let jumbo = try printIPv6Options(header.prefix(advance).dropFirst(2), into: &out)
+                if isHopByHop && payloadLength == 0 {
+                    guard let jumbo else {
+                        out.append("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)")
+                        return
+                    }
+                    total = Int(jumbo) + IPv6Header.length
+                    packet = bytes.prefix(total)
+                    remaining = total - IPv6Header.length
+                }
+                nextHeader = options.nextHeader
+            case IPProtocol.fragment:
+                layer = "frag6"
+                guard let fragment = IPv6FragmentHeader(header) else { throw Truncated() }
+                let fragmentPayload = IPv6Header.length + payloadLength - offset - IPv6FragmentHeader.length
+                if verbosity > 0 {
+                    out.append("frag (0x")
+                    out.append(hex: UInt64(fragment.identification), minDigits: 8)
+                    out.append(":")
+                } else {
+                    out.append("frag (")
+                }
+                out.append(fragment.offsetField)
+                out.append("|")
+                out.append(fragmentPayload)
+                out.append(")")
+                if fragment.offsetField != 0 { return }
+                out.append(" ")
+                advance = IPv6FragmentHeader.length
+                fragmented = true
+                nextHeader = fragment.nextHeader
+                if packet.count <= offset + advance { return }
+            case IPProtocol.routing:
+                layer = "rt6"
+                guard let routing = IPv6RoutingHeader(header) else { throw Truncated() }
+                guard let length = try printRoutingHeader(routing, finalDestination: &finalDestination, into: &out)
+                else { return }
+                advance = length
+                nextHeader = routing.nextHeader
+            default:
+                let context = IPContext(
+                    header: .v6(ip), headerProtocol: ip.nextHeader, finalDestination: finalDestination)
+                try printIPPayload(
+                    header, length: remaining, nextProtocol: nextHeader, fragmented: fragmented, ip: context,
+                    into: &out)
+                return
+            }
+            layer = "ip6"
+            if remaining < advance { throw Truncated() }
+            offset += advance
+            remaining -= advance
+        }
+    }
+
+    /// Options of a hop-by-hop or destination options header; returns a Jumbo Payload length
+    /// when one is present and well formed.
+    private mutating func printIPv6Options(_ view: ByteView, into out: inout TextBuffer) throws(Truncated) -> UInt32? {
+        var jumbo: UInt32?
+        var offset = 0
+        while offset < view.count {
+            let type = view.u8(offset)!
+            if type == 0 {
+                if verbosity > 0 { out.append("(pad1)") }
+                offset += 1
+                continue
+            }
+            guard let length = view.u8(offset + 1).map(Int.init), view.has(offset + 2, length) else {
+                if verbosity > 0 { out.append("[trunc]") }
+                break
+            }
+            let data = view.dropFirst(offset + 2).prefix(length)
+            switch type {
+            case 1:
+                if verbosity > 0 { out.append("(padn)") }
+            case 5:
+                if verbosity > 0 {
+                    if length != 2 {
+                        out.append("(rtalert: invalid len ")
+                        out.append(length)
+                        out.append(")")
+                    } else {
+                        out.append("(rtalert: 0x")
+                        out.append(hex: UInt64(data.be16(0)!), minDigits: 4)
+                        out.append(") ")
+                    }
+                }
+            case 0xC2:
+                if length == 4 { jumbo = data.be32(0) }
+                if verbosity > 0 {
+                    if length != 4 {
+                        out.append("(jumbo: invalid len ")
+                        out.append(length)
+                        out.append(")")
+                    } else {
+                        out.append("(jumbo: ")
+                        out.append(data.be32(0)!)
+                        out.append(") ")
+                    }
+                }
+            default:
+                if verbosity > 0 {
+                    out.append("(opt_type 0x")
+                    out.append(hex: UInt64(type), minDigits: 2)
+                    out.append(": len=")
+                    out.append(length)
+                    out.append(")")
+                }
+            }
+            offset += 2 + length
+        }
+        if verbosity > 0 { out.append(" ") }
+        return jumbo
+    }
+
+    /// Returns the header's length, or nil when decoding stops here (invalid header).
+    private mutating func printRoutingHeader(
+        _ routing: IPv6RoutingHeader, finalDestination: inout ByteView, into out: inout TextBuffer
+    ) throws(Truncated) -> Int? {
+        let view = routing.view
+        var units = Int(routing.lengthUnits)
+        let type = routing.routingType
+        out.append("RT6 (len=")
+        out.append(units)
+        out.append(", type=")
+        out.append(type)
+        if type == 0 { out.append(" [Deprecated]") }
+        out.append(", segleft=")
+        out.append(routing.segmentsLeft)
+        switch type {
+        case 0, 2:
+            let reserved = try view.be32(4).orTruncated()
+            if reserved != 0 || verbosity > 0 {
+                out.append(", rsv=0x")
+                out.append(hex: UInt64(reserved))
+            }
+            if units % 2 == 1 {
+                out.append(" [invalid length ")
+                out.append(units)
+                out.append("] (invalid)")
+                return nil
+            }
+            units >>= 1
+            for index in 0..<units {
+                guard view.has(8 + 16 * index, 16) else { throw Truncated() }
+                out.append(", [")
+                out.append(index)
+                out.append("]")
+                out.append(ipv6: view.dropFirst(8 + 16 * index))
+                finalDestination = view.dropFirst(8 + 16 * index).prefix(16)
+            }
+        case 4:
+            let lastEntry = Int(try view.u8(4).orTruncated())
+            out.append(", last-entry=")
+            out.append(lastEntry)
+            let flags = try view.u8(5).orTruncated()
+            if flags != 0 || verbosity > 0 {
+                out.append(", flags=0x")
+                out.append(hex: UInt64(flags))
+            }
+            out.append(", tag=")
+            out.append(hex: UInt64(try view.be16(6).orTruncated()))
+            for index in 0...lastEntry {
+                guard view.has(8 + 16 * index, 16) else { throw Truncated() }
+                out.append(", [")
+                out.append(index)
+                out.append("]")
+                out.append(ipv6: view.dropFirst(8 + 16 * index))
+            }
+        default:
+            out.append(" (unknown type) (invalid)")
+            return nil
+        }
+        out.append(") ")
+        return routing.length
+    }
+}

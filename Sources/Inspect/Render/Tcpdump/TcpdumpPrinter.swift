@@ -1,0 +1,298 @@
+/// Renders packets as `tcpdump -nn` (and `-nn -v`) lines, byte for byte.
+///
+/// Like tcpdump, the printer writes as far as the captured bytes allow; when a field it needs
+/// was not captured it throws `Truncated`, and `print` ends the line with ` [|layer]`, naming
+/// the layer that ran out. Malformed values print tcpdump's own markers (`bad-len`,
+/// `(invalid)`, `[bad opt]`) and decoding stops at that layer; nothing traps.
+public struct TcpdumpPrinter {
+    /// 0 for `-nn`, 1 for `-nn -v`.
+    public var verbosity: Int
+    /// Conversation table for relative sequence numbers (bounded).
+    public var sequences = RelativeSequenceTable()
+    /// Seconds east of UTC for a Unix time, so timestamps print in local time as tcpdump does.
+    public var utcOffset: (Int64) -> Int
+    /// Interface name for an index (LINUX_SLL2 prints it even without -e).
+    public var interfaceName: (UInt32) -> String?
+
+    /// The layer named in a truncation marker.
+    var layer: StaticString = "ether"
+
+    public init(
+        verbosity: Int = 0, utcOffset: @escaping (Int64) -> Int = { _ in 0 },
+        interfaceName: @escaping (UInt32) -> String? = { _ in nil }
+    ) {
+        self.verbosity = verbosity
+        self.utcOffset = utcOffset
+        self.interfaceName = interfaceName
+    }
+
+    /// Appends one line (or, with -v, one multi-line record) for a packet, ending in `\n`.
+    /// - Parameters:
+    ///   - bytes: the captured bytes (caplen of them).
+    ///   - wireLength: the packet's length on the wire (`len` in the pcap record).
+    public mutating func print(
+        _ bytes: ByteView, wireLength: Int, linkType: LinkType, seconds: Int64, microseconds: Int,
+        into out: inout TextBuffer
+    ) {
+        appendTimestamp(seconds: seconds, microseconds: microseconds, into: &out)
+        do {
+            try printLink(bytes, length: max(wireLength, bytes.count), linkType: linkType, into: &out)
+        } catch {
+            out.append(" [|")
+            out.append(layer)
+            out.append("]")
+        }
+        out.append("\n")
+    }
+
+    mutating func appendTimestamp(seconds: Int64, microseconds: Int, into out: inout TextBuffer) {
+        let local = seconds + Int64(utcOffset(seconds))
+        var secondOfDay = local % 86_400
+        if secondOfDay < 0 { secondOfDay += 86_400 }
+        out.append(zeroPadded: UInt64(secondOfDay / 3600), width: 2)
+        out.append(byte: UInt8(ascii: ":"))
+        out.append(zeroPadded: UInt64(secondOfDay / 60 % 60), width: 2)
+        out.append(byte: UInt8(ascii: ":"))
+        out.append(zeroPadded: UInt64(secondOfDay % 60), width: 2)
+        out.append(byte: UInt8(ascii: "."))
+        out.append(zeroPadded: UInt64(max(0, min(microseconds, 999_999))), width: 6)
+        out.append(byte: UInt8(ascii: " "))
+    }
+
+    // MARK: - Link layer
+
+    mutating func printLink(
+        _ bytes: ByteView, length: Int, linkType: LinkType, into out: inout TextBuffer
+    ) throws(Truncated) {
+        switch linkType {
+        case .ethernet:
+            try printEthernet(bytes, length: length, into: &out)
+        case .null, .loop:
+            layer = "null"
+            let family =
+                linkType == .null ? LoopbackHeader.nullFamily(bytes) : LoopbackHeader.loopFamily(bytes)
+            guard let family else { throw Truncated() }
+            let payload = bytes.dropFirst(LoopbackHeader.length)
+            let payloadLength = length - LoopbackHeader.length
+            if family == LoopbackHeader.inet {
+                try printIPv4(payload, length: payloadLength, into: &out)
+            } else if LoopbackHeader.inet6Values.contains(family) {
+                try printIPv6(payload, length: payloadLength, into: &out)
+            } else {
+                out.append("AF ")
+                out.append(Self.bsdFamilyName(family))
+                out.append(" (")
+                out.append(family)
+                out.append("), length ")
+                out.append(length)
+                out.append(": ")
+                appendHexAndASCII(payload, into: &out)
+            }
+        case .raw, .rawBSD, .rawLinktype:
+            layer = "ip"
+            guard let first = bytes.u8(0) else {
+                out.append("truncated-ip ")
+                out.append(length)
+                return
+            }
+            switch first & 0xF0 {
+            case 0x40: try printIPv4(bytes, length: length, into: &out)
+            case 0x60: try printIPv6(bytes, length: length, into: &out)
+            default:
+                out.append("unknown ip ")
+                out.append(first >> 4)
+            }
+        case .ipv4:
+            try printIPv4(bytes, length: length, into: &out)
+        case .ipv6:
+            try printIPv6(bytes, length: length, into: &out)
+        case .linuxSLL:
+            try printLinuxSLL(bytes, length: length, into: &out)
+        case .linuxSLL2:
+            try printLinuxSLL2(bytes, length: length, into: &out)
+        default:
+            out.append("unsupported link-layer type ")
+            out.append(linkType.rawValue)
+            out.append(", length ")
+            out.append(length)
+        }
+    }
+
+    static func bsdFamilyName(_ family: UInt32) -> String {
+        switch family {
+        case 2: "IPv4"
+        case 7: "OSI"
+        case 16: "Appletalk"
+        case 23: "IPX"
+        case 24, 28, 30: "IPv6"
+        default: "Unknown"
+        }
+    }
+
+    mutating func printEthernet(_ bytes: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
+        layer = "ether"
+        guard let header = EthernetHeader(bytes) else { throw Truncated() }
+        var offset = 12
+        var type = header.typeOrLength
+        var remaining = length - 14
+        while EtherType.isVLAN(type) {
+            guard remaining >= 4, let inner = bytes.be16(offset + 4) else {
+                layer = "vlan"
+                throw Truncated()
+            }
+            type = inner
+            offset += 4
+            remaining -= 4
+        }
+        let payload = bytes.dropFirst(offset + 2)
+        if type <= EthernetHeader.maxLengthValue {
+            // 802.3 length field: an LLC header follows, which netlab does not decode.
+            out.append(linkAddress: header.source)
+            out.append(" > ")
+            out.append(linkAddress: header.destination)
+            out.append(", 802.3, length ")
+            out.append(type)
+            out.append(": LLC")
+            return
+        }
+        if try printEtherType(type, payload, length: remaining, into: &out) { return }
+        out.append(linkAddress: header.source)
+        out.append(" > ")
+        out.append(linkAddress: header.destination)
+        out.append(", ")
+        appendEtherType(type, into: &out)
+        out.append(", length ")
+        out.append(length)
+        out.append(": ")
+        appendHexAndASCII(payload, into: &out)
+    }
+
+    func appendEtherType(_ type: UInt16, into out: inout TextBuffer) {
+        out.append("ethertype ")
+        out.append(EtherType.name(type) ?? "Unknown")
+        out.append(" (0x")
+        out.append(hex: UInt64(type), minDigits: 4)
+        out.append(")")
+    }
+
+    /// Prints the payload of an EtherType netlab decodes; false when it does not know the type.
+    mutating func printEtherType(
+        _ type: UInt16, _ payload: ByteView, length: Int, into out: inout TextBuffer
+    ) throws(Truncated) -> Bool {
+        switch type {
+        case EtherType.ipv4: try printIPv4(payload, length: length, into: &out)
+        case EtherType.ipv6: try printIPv6(payload, length: length, into: &out)
+        case EtherType.arp, EtherType.reverseARP: try printARP(payload, length: length, into: &out)
+        default: return false
+        }
+        return true
+    }
+
+    mutating func printLinuxSLL(_ bytes: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
+        layer = "sll"
+        guard let header = LinuxSLLHeader(bytes) else { throw Truncated() }
+        var type = header.protocolType
+        var offset = LinuxSLLHeader.length
+        var remaining = length - LinuxSLLHeader.length
+        while type == EtherType.vlan {
+            guard remaining >= 4, let inner = bytes.be16(offset + 2) else {
+                layer = "vlan"
+                throw Truncated()
+            }
+            type = inner
+            offset += 4
+            remaining -= 4
+        }
+        if type > EthernetHeader.maxLengthValue,
+            try printEtherType(type, bytes.dropFirst(offset), length: remaining, into: &out)
+        {
+            return
+        }
+        out.append(LinuxPacketType.sllName(header.packetType))
+        if header.addressLength > 0 {
+            out.append(" ")
+            out.append(linkAddress: bytes.dropFirst(6).prefix(min(Int(header.addressLength), 8)))
+        }
+        out.append(" ")
+        appendEtherType(type, into: &out)
+        out.append(", length ")
+        out.append(length)
+        out.append(": ")
+        appendHexAndASCII(bytes.dropFirst(offset), into: &out)
+    }
+
+    mutating func printLinuxSLL2(_ bytes: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
+        layer = "sll2"
+        guard let header = LinuxSLL2Header(bytes) else { throw Truncated() }
+        let start = out.count
+        out.append(interfaceName(header.interfaceIndex) ?? "?")
+        out.pad(from: start, to: 5)
+        out.append(" ")
+        let typeStart = out.count
+        out.append(LinuxPacketType.name(header.packetType))
+        out.pad(from: typeStart, to: 3)
+        out.append(" ")
+        let type = header.protocolType
+        let payload = bytes.dropFirst(LinuxSLL2Header.length)
+        let remaining = length - LinuxSLL2Header.length
+        if type > EthernetHeader.maxLengthValue, try printEtherType(type, payload, length: remaining, into: &out) {
+            return
+        }
+        appendEtherType(type, into: &out)
+        out.append(", length ")
+        out.append(length)
+        out.append(": ")
+        appendHexAndASCII(payload, into: &out)
+    }
+
+    /// tcpdump's default printer for payloads it cannot decode: `\n\t0x0000:  hex  ascii`.
+    func appendHexAndASCII(_ view: ByteView, into out: inout TextBuffer) {
+        var offset = 0
+        while offset < view.count {
+            let line = view.dropFirst(offset).prefix(16)
+            out.append("\n\t0x")
+            out.append(hex: UInt64(offset), minDigits: 4)
+            out.append(": ")
+            let hexStart = out.count
+            var index = 0
+            while index < line.count {
+                out.append(" ")
+                out.append(hex: UInt64(line.u8(index)!), minDigits: 2)
+                if index + 1 < line.count { out.append(hex: UInt64(line.u8(index + 1)!), minDigits: 2) }
+                index += 2
+            }
+            out.pad(from: hexStart, to: 40)
+            out.append("  ")
+            for index in 0..<line.count {
+                let byte = line.u8(index)!
+                out.append(byte: byte > 0x20 && byte < 0x7F ? byte : UInt8(ascii: "."))
+            }
+            offset += 16
+        }
+    }
+}
+
+/// Thrown when a field a printer needs was not captured.
+public struct Truncated: Error {}
+
+extension Optional {
+    /// The value, or `Truncated` when the bytes holding it were not captured.
+    @inline(__always) func orTruncated() throws(Truncated) -> Wrapped {
+        guard let value = self else { throw Truncated() }
+        return value
+    }
+}
+
+extension LinuxPacketType {
+    /// LINUX_SLL packet types as tcpdump's `sll_print` names them.
+    static func sllName(_ type: UInt16) -> String {
+        switch type {
+        case 0: "In"
+        case 1: "B"
+        case 2: "M"
+        case 3: "P"
+        case 4: "Out"
+        default: "?"
+        }
+    }
+}

@@ -1,0 +1,357 @@
+/// TCP lines as print-tcp.c writes them: flags, relative seq/ack, checksum with -v,
+/// window, urgent pointer, options, payload length, and the first line of text protocols.
+extension TcpdumpPrinter {
+    mutating func printTCP(
+        _ segment: ByteView, length: Int, ip: IPContext, fragmented: Bool, into out: inout TextBuffer
+    ) throws(Truncated) {
+        layer = "tcp"
+        guard let tcp = TCPHeader(segment) else {
+            appendAddress(ip.source, into: &out)
+            out.append(" > ")
+            appendAddress(ip.destination, into: &out)
+            out.append(":")
+            throw Truncated()
+        }
+        let sourcePort = tcp.sourcePort, destinationPort = tcp.destinationPort
+        if ip.headerProtocol == IPProtocol.tcp {
+            appendAddress(ip.source, into: &out)
+            out.append(".")
+            out.append(sourcePort)
+            out.append(" > ")
+            appendAddress(ip.destination, into: &out)
+            out.append(".")
+            out.append(destinationPort)
+            out.append(": ")
+        } else {
+            out.append(sourcePort)
+            out.append(" > ")
+            out.append(destinationPort)
+            out.append(": ")
+        }
+        let headerLength = try tcp.headerLength.orTruncated()
+        if headerLength < TCPHeader.minimumLength {
+            out.append(" tcp ")
+            out.append(length - headerLength)
+            out.append(" [bad hdr length ")
+            out.append(headerLength)
+            out.append(" - too short, < 20]")
+            return
+        }
+        guard segment.count >= TCPHeader.minimumLength else { throw Truncated() }
+        var seq = tcp.sequenceNumber!
+        var ack = tcp.acknowledgmentNumber!
+        let window = tcp.window!
+        let urgent = tcp.urgentPointer!
+        let flags = tcp.flags!
+
+        out.append("Flags [")
+        appendFlags(flags, into: &out)
+        out.append("]")
+
+        var reversed = false, baseSeq: UInt32 = 0, baseAck: UInt32 = 0
+        if flags.contains(.ack) {
+            let adjusted = sequences.adjust(
+                source: ip.source, destination: ip.destination, sourcePort: sourcePort,
+                destinationPort: destinationPort, seq: seq, ack: ack, isSYN: flags.contains(.syn))
+            seq = adjusted.seq
+            ack = adjusted.ack
+            reversed = adjusted.reversed
+            baseSeq = adjusted.baseSeq
+            baseAck = adjusted.baseAck
+        }
+        if headerLength > length {
+            out.append(" [bad hdr length ")
+            out.append(headerLength)
+            out.append(" - too long, > ")
+            out.append(length)
+            out.append("]")
+            return
+        }
+        if verbosity > 0 && !fragmented && segment.count >= length {
+            if case .v6(let ip6) = ip.header, ip6.payloadLength == 0 {
+                // tcpdump skips the check for jumbograms.
+            } else {
+                let sum = ip.transportChecksum(segment.prefix(length), protocol: IPProtocol.tcp)
+                let field = tcp.checksum!
+                out.append(", cksum 0x")
+                out.append(hex: UInt64(field), minDigits: 4)
+                if sum != 0 {
+                    out.append(" (incorrect -> 0x")
+                    out.append(hex: UInt64(InternetChecksum.shouldBe(field: field, computed: sum)), minDigits: 4)
+                    out.append(")")
+                } else {
+                    out.append(" (correct)")
+                }
+            }
+        }
+        let payloadLength = length - headerLength
+        if verbosity > 1 || payloadLength > 0 || !flags.isDisjoint(with: [.syn, .fin, .rst]) {
+            out.append(", seq ")
+            out.append(seq)
+            if payloadLength > 0 {
+                out.append(":")
+                out.append(seq &+ UInt32(truncatingIfNeeded: payloadLength))
+            }
+        }
+        if flags.contains(.ack) {
+            out.append(", ack ")
+            out.append(ack)
+        }
+        out.append(", win ")
+        out.append(window)
+        if flags.contains(.urg) {
+            out.append(", urg ")
+            out.append(urgent)
+        }
+        if headerLength > TCPHeader.minimumLength {
+            out.append(", options [")
+            let bases = (reversed: reversed, seq: baseSeq, ack: baseAck)
+            let ok = try printTCPOptions(
+                segment.dropFirst(TCPHeader.minimumLength), length: headerLength - TCPHeader.minimumLength,
+                sackBase: bases.reversed ? bases.seq : bases.ack, into: &out)
+            if !ok { return }
+            out.append("]")
+        }
+        out.append(", length ")
+        out.append(payloadLength)
+        guard payloadLength > 0 else { return }
+        let payload = segment.dropFirst(headerLength)
+        if flags.contains(.rst) && verbosity > 0 {
+            appendRSTData(payload, length: payloadLength, into: &out)
+            return
+        }
+        try printTCPApplication(
+            payload, length: payloadLength, sourcePort: sourcePort, destinationPort: destinationPort, into: &out)
+    }
+
+    func appendFlags(_ flags: TCPHeader.Flags, into out: inout TextBuffer) {
+        if flags.isEmpty {
+            out.append("none")
+            return
+        }
+        let table: [(TCPHeader.Flags, UInt8)] = [
+            (.fin, UInt8(ascii: "F")), (.syn, UInt8(ascii: "S")), (.rst, UInt8(ascii: "R")),
+            (.psh, UInt8(ascii: "P")), (.ack, UInt8(ascii: ".")), (.urg, UInt8(ascii: "U")),
+            (.ece, UInt8(ascii: "E")), (.cwr, UInt8(ascii: "W")),
+        ]
+        for (flag, letter) in table where flags.contains(flag) { out.append(byte: letter) }
+    }
+
+    /// Returns false after printing `[bad opt]` (the caller then ends the line there).
+    private mutating func printTCPOptions(
+        _ view: ByteView, length: Int, sackBase: UInt32, into out: inout TextBuffer
+    ) throws(Truncated) -> Bool {
+        var remaining = length
+        var offset = 0
+        var first = true
+        func bad(_ out: inout TextBuffer) -> Bool {
+            out.append("[bad opt]")
+            if !first { out.append("]") }
+            return false
+        }
+        while remaining > 0 {
+            if !first { out.append(",") }
+            let kind = try view.u8(offset).orTruncated()
+            offset += 1
+            var optionLength = 1
+            if kind > TCPOptionKind.noOperation {
+                optionLength = Int(try view.u8(offset).orTruncated())
+                offset += 1
+                if optionLength < 2 || optionLength > remaining { return bad(&out) }
+                remaining -= 1
+            }
+            remaining -= 1
+            if let name = TCPOptionKind.name(kind) {
+                out.append(name)
+            } else {
+                out.append("unknown-")
+                out.append(kind)
+            }
+            var dataLength = 0
+            // tcpdump's LENCHECK: the data must fit the header and have been captured.
+            func check(_ needed: Int) throws(Truncated) -> Bool {
+                if needed > remaining { return false }
+                guard view.has(offset, needed) else { throw Truncated() }
+                return true
+            }
+            switch kind {
+            case TCPOptionKind.maxSegmentSize:
+                dataLength = 2
+                guard try check(2) else { return bad(&out) }
+                out.append(" ")
+                out.append(view.be16(offset)!)
+            case TCPOptionKind.windowScale:
+                dataLength = 1
+                guard try check(1) else { return bad(&out) }
+                out.append(" ")
+                out.append(view.u8(offset)!)
+            case TCPOptionKind.sack:
+                dataLength = optionLength - 2
+                if dataLength % 8 != 0 {
+                    out.append(" invalid sack")
+                } else {
+                    out.append(" ")
+                    out.append(dataLength / 8)
+                    out.append(" ")
+                    var index = 0
+                    while index < dataLength {
+                        guard try check(index + 8) else { return bad(&out) }
+                        out.append("{")
+                        out.append(view.be32(offset + index)! &- sackBase)
+                        out.append(":")
+                        out.append(view.be32(offset + index + 4)! &- sackBase)
+                        out.append("}")
+                        index += 8
+                    }
+                }
+            case TCPOptionKind.echo, TCPOptionKind.echoReply, TCPOptionKind.cc, TCPOptionKind.ccNew,
+                TCPOptionKind.ccEcho:
+                dataLength = 4
+                guard try check(4) else { return bad(&out) }
+                out.append(" ")
+                out.append(view.be32(offset)!)
+            case TCPOptionKind.timestamp:
+                dataLength = 8
+                guard try check(8) else { return bad(&out) }
+                out.append(" val ")
+                out.append(view.be32(offset)!)
+                out.append(" ecr ")
+                out.append(view.be32(offset + 4)!)
+            case TCPOptionKind.md5Signature:
+                dataLength = 16
+                guard try check(16) else { return bad(&out) }
+                out.append(" ")
+                for index in 0..<16 { out.append(hex: UInt64(view.u8(offset + index)!), minDigits: 2) }
+            case TCPOptionKind.scps:
+                dataLength = 2
+                guard try check(2) else { return bad(&out) }
+                out.append(" cap ")
+                out.append(hex: UInt64(view.u8(offset)!), minDigits: 2)
+                out.append(" id ")
+                out.append(view.u8(offset + 1)!)
+            case TCPOptionKind.authentication:
+                dataLength = optionLength - 2
+                if dataLength < 2 {
+                    out.append(" (invalid)")
+                } else {
+                    guard try check(2) else { return bad(&out) }
+                    out.append(" keyid ")
+                    out.append(view.u8(offset)!)
+                    out.append(" rnextkeyid ")
+                    out.append(view.u8(offset + 1)!)
+                    if dataLength > 2 {
+                        out.append(" mac 0x")
+                        for index in 2..<dataLength {
+                            guard try check(index + 1) else { return bad(&out) }
+                            out.append(hex: UInt64(view.u8(offset + index)!), minDigits: 2)
+                        }
+                    }
+                }
+            case TCPOptionKind.endOfList, TCPOptionKind.noOperation, TCPOptionKind.sackPermitted:
+                break
+            case TCPOptionKind.userTimeout:
+                dataLength = 2
+                guard try check(2) else { return bad(&out) }
+                var value = UInt32(view.be16(offset)!)
+                out.append(" 0x")
+                out.append(hex: UInt64(value))
+                value = value & 1 != 0 ? (value >> 1) * 60 : value >> 1
+                out.append(" ")
+                out.append(value)
+            case TCPOptionKind.multipath:
+                dataLength = optionLength - 2
+                guard try check(dataLength) else { return bad(&out) }
+                out.append(" ")
+                out.append(optionLength)
+                out.append(" ")
+                let subtype = dataLength > 0 ? view.u8(offset)! >> 4 : 0xFF
+                out.append(Self.multipathSubtypeName(subtype))
+            case TCPOptionKind.fastOpen:
+                dataLength = optionLength - 2
+                guard try check(dataLength) else { return bad(&out) }
+                out.append(" ")
+                appendFastOpen(view.dropFirst(offset).prefix(dataLength), into: &out)
+            case TCPOptionKind.experimental2:
+                dataLength = optionLength - 2
+                guard try check(dataLength) else { return bad(&out) }
+                if dataLength < 2 { return bad(&out) }
+                let magic = view.be16(offset)!
+                out.append("-")
+                if magic == 0xF989 {
+                    out.append("tfo")
+                    appendFastOpen(view.dropFirst(offset + 2).prefix(dataLength - 2), into: &out)
+                } else {
+                    out.append(hex: UInt64(magic), minDigits: 4)
+                }
+            default:
+                dataLength = optionLength - 2
+                if dataLength > 0 { out.append(" 0x") }
+                for index in 0..<max(dataLength, 0) {
+                    guard try check(index + 1) else { return bad(&out) }
+                    out.append(hex: UInt64(view.u8(offset + index)!), minDigits: 2)
+                }
+            }
+            offset += dataLength
+            remaining -= dataLength
+            let specified = dataLength + (kind > TCPOptionKind.noOperation ? 2 : 1)
+            if specified != optionLength {
+                out.append("[len ")
+                out.append(optionLength)
+                out.append("]")
+            }
+            first = false
+            if kind == TCPOptionKind.endOfList { break }
+        }
+        return true
+    }
+
+    static func multipathSubtypeName(_ subtype: UInt8) -> StaticString {
+        switch subtype {
+        case 0: "capable"
+        case 1: "join"
+        case 2: "dss"
+        case 3: "add-addr"
+        case 4: "rem-addr"
+        case 5: "prio"
+        case 6: "fail"
+        case 7: "fast-close"
+        case 8: "tcprst"
+        default: "unknown"
+        }
+    }
+
+    private func appendFastOpen(_ cookie: ByteView, into out: inout TextBuffer) {
+        if cookie.isEmpty {
+            out.append(" cookiereq")
+        } else if cookie.count % 2 != 0 || cookie.count < 4 || cookie.count > 16 {
+            out.append(" (invalid)")
+        } else {
+            out.append(" cookie ")
+            for index in 0..<cookie.count { out.append(hex: UInt64(cookie.u8(index)!), minDigits: 2) }
+        }
+    }
+
+    /// `-v` shows the text some stacks put in a reset segment (RFC 9293 §3.5.3).
+    private func appendRSTData(_ payload: ByteView, length: Int, into out: inout TextBuffer) {
+        out.append(payload.count >= length ? " [RST" : " [!RST")
+        var count = length
+        if count > 30 {
+            count = 30
+            out.append("+")
+        }
+        out.append(" ")
+        for index in 0..<min(count, payload.count) {
+            var byte = payload.u8(index)!
+            if byte >= 0x80 {
+                byte &= 0x7F
+                out.append("M-")
+            }
+            if byte < 0x20 || byte == 0x7F {
+                byte ^= 0x40
+                out.append("^")
+            }
+            out.append(byte: byte)
+        }
+        out.append("]")
+    }
+}

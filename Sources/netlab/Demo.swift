@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Placeholder")
+    func run() throws {}
+}
