@@ -16,11 +16,19 @@ public struct LinkType: RawRepresentable, Hashable, Sendable {
     public static let ipv4 = LinkType(rawValue: 228)
     public static let ipv6 = LinkType(rawValue: 229)
     public static let linuxSLL2 = LinkType(rawValue: 276)
+    /// Solaris ipnet: a 24-byte header whose second byte is the address family.
+    public static let ipnet = LinkType(rawValue: 226)
+    /// IP over InfiniBand (RFC 4391): 44-byte pseudo-header with the EtherType at offset 40.
+    public static let ipOverInfiniBand = LinkType(rawValue: 242)
+    /// Ethernet behind a 4-byte Broadcom switch tag.
+    public static let broadcomTagPrepend = LinkType(rawValue: 282)
 
     /// Whether netlab decodes this link type.
     public var isSupported: Bool {
         switch self {
-        case .null, .ethernet, .raw, .rawBSD, .rawLinktype, .loop, .linuxSLL, .ipv4, .ipv6, .linuxSLL2: true
+        case .null, .ethernet, .raw, .rawBSD, .rawLinktype, .loop, .linuxSLL, .ipv4, .ipv6, .linuxSLL2, .ipnet,
+            .ipOverInfiniBand, .broadcomTagPrepend:
+            true
         default: false
         }
     }

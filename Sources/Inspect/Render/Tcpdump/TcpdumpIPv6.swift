@@ -16,18 +16,11 @@ extension TcpdumpPrinter {
             out.append(" != 6")
             return
         }
-        let payloadLength = Int(ip.payloadLength)
-        var total: Int
-        if payloadLength != 0 {
-            total = payloadLength + IPv6Header.length
-            if length < total {
-                out.append("truncated-ip6 - ")
-                out.append(total - length)
-                out.append(" bytes missing!")
-            }
-        } else {
-            // Zero payload length: only a Jumbo Payload option (RFC 2675) can say more.
-            total = IPv6Header.length
+        var payloadLength = Int(ip.payloadLength)
+        if payloadLength != 0, length < payloadLength + IPv6Header.length {
+            out.append("truncated-ip6 - ")
+            out.append(payloadLength + IPv6Header.length - length)
+            out.append(" bytes missing!")
         }
         var nextHeader = ip.nextHeader
         if verbosity > 0 {
@@ -53,13 +46,17 @@ extension TcpdumpPrinter {
             out.append(payloadLength)
             out.append(") ")
         }
-        var packet = bytes.prefix(total)
-        var offset = IPv6Header.length
-        var remaining = total - IPv6Header.length
+        // Until the payload length is known for sure (a Jumbo Payload option may set it), the
+        // extension headers are read up to the end of the captured bytes.
+        let packet = payloadLength != 0 ? bytes.prefix(payloadLength + IPv6Header.length) : bytes
+        var offset = 0
+        var advance = IPv6Header.length
         var fragmented = false
         var finalDestination = ip.destination
         var sawHopByHop = false
-        while offset < packet.count {
+        var jumboLength: UInt32?
+        while offset < packet.count && advance > 0 {
+            offset += advance
             if offset == IPv6Header.length && nextHeader != IPProtocol.tcp && nextHeader != IPProtocol.udp
                 && nextHeader != IPProtocol.dccp && nextHeader != IPProtocol.sctp
             {
@@ -69,7 +66,6 @@ extension TcpdumpPrinter {
                 out.append(": ")
             }
             let header = packet.dropFirst(offset)
-            var advance: Int
             switch nextHeader {
             case IPProtocol.hopByHop, IPProtocol.destinationOptions:
                 let isHopByHop = nextHeader == IPProtocol.hopByHop
@@ -89,20 +85,19 @@ extension TcpdumpPrinter {
                 guard header.count >= advance else { throw Truncated() }
                 out.append(isHopByHop ? "HBH " : "DSTOPT ")
                 let jumbo = try printIPv6Options(header.prefix(advance).dropFirst(2), into: &out)
-                if isHopByHop && payloadLength == 0 {
-                    guard let jumbo else {
+                if isHopByHop {
+                    jumboLength = jumbo
+                    if payloadLength == 0 && jumbo == nil {
                         out.append("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)")
                         return
                     }
-                    total = Int(jumbo) + IPv6Header.length
-                    packet = bytes.prefix(total)
-                    remaining = total - IPv6Header.length
+                    if let jumbo { payloadLength = Int(jumbo) }
                 }
                 nextHeader = options.nextHeader
             case IPProtocol.fragment:
                 layer = "frag6"
                 guard let fragment = IPv6FragmentHeader(header) else { throw Truncated() }
-                let fragmentPayload = IPv6Header.length + payloadLength - offset - IPv6FragmentHeader.length
+                let fragmentPayload = IPv6Header.length + Int(ip.payloadLength) - offset - IPv6FragmentHeader.length
                 if verbosity > 0 {
                     out.append("frag (0x")
                     out.append(hex: UInt64(fragment.identification), minDigits: 8)
@@ -128,17 +123,22 @@ extension TcpdumpPrinter {
                 advance = length
                 nextHeader = routing.nextHeader
             default:
+                // The payload length is final now: cut the packet there (tcpdump's nd_change_snaplen).
+                let total = payloadLength + IPv6Header.length
+                if total < offset { throw Truncated() }
+                if jumboLength != nil, length < total {
+                    out.append("truncated-ip6 - ")
+                    out.append(total - length)
+                    out.append(" bytes missing!")
+                }
                 let context = IPContext(
                     header: .v6(ip), headerProtocol: ip.nextHeader, finalDestination: finalDestination)
                 try printIPPayload(
-                    header, length: remaining, nextProtocol: nextHeader, fragmented: fragmented, ip: context,
-                    into: &out)
+                    bytes.prefix(total).dropFirst(offset), length: total - offset, nextProtocol: nextHeader,
+                    fragmented: fragmented, ip: context, into: &out)
                 return
             }
             layer = "ip6"
-            if remaining < advance { throw Truncated() }
-            offset += advance
-            remaining -= advance
         }
     }
 

@@ -110,6 +110,32 @@ public struct TcpdumpPrinter {
             try printLinuxSLL(bytes, length: length, into: &out)
         case .linuxSLL2:
             try printLinuxSLL2(bytes, length: length, into: &out)
+        case .ipnet:
+            layer = "ipnet"
+            guard let family = bytes.u8(1), bytes.count >= 24 else { throw Truncated() }
+            switch family {
+            case 2: try printIPv4(bytes.dropFirst(24), length: length - 24, into: &out)
+            case 26: try printIPv6(bytes.dropFirst(24), length: length - 24, into: &out)
+            default:
+                out.append("ipnet family ")
+                out.append(family)
+                out.append(", length ")
+                out.append(length)
+            }
+        case .ipOverInfiniBand:
+            layer = "ipoib"
+            guard let type = bytes.be16(40), bytes.count >= 44 else { throw Truncated() }
+            if try !printEtherType(type, bytes.dropFirst(44), length: length - 44, into: &out) {
+                appendEtherType(type, into: &out)
+                out.append(", length ")
+                out.append(length)
+                out.append(": ")
+                appendHexAndASCII(bytes.dropFirst(44), into: &out)
+            }
+        case .broadcomTagPrepend:
+            layer = "brcm-tag"
+            guard bytes.count >= 4 else { throw Truncated() }
+            try printEthernet(bytes.dropFirst(4), length: length - 4, into: &out)
         default:
             out.append("unsupported link-layer type ")
             out.append(linkType.rawValue)
