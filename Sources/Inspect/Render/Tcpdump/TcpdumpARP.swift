@@ -2,11 +2,7 @@
 extension TcpdumpPrinter {
     mutating func printARP(_ bytes: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
         layer = "arp"
-        guard let arp = ARPPacket(bytes), arp.addressesCaptured else {
-            out.append("[|ARP]")
-            appendHexAndASCII(bytes.prefix(length), into: &out)
-            return
-        }
+        guard let arp = ARPPacket(bytes), arp.addressesCaptured else { throw Truncated() }
         out.append("ARP, ")
         let hardwareLength = arp.hardwareLength, protocolLength = arp.protocolLength
         let isIPv4 = arp.protocolType == EtherType.ipv4 || arp.protocolType == 0x1000

@@ -308,6 +308,12 @@ extension TcpdumpPrinter {
             } else {
                 out.append("[ICMPv6 requires IPv6] (invalid)")
             }
+        case IPProtocol.igmp:
+            if ip.isIPv6 {
+                out.append("[IGMP requires IPv4] (invalid)")
+            } else {
+                try printIGMP(payload, length: length, into: &out)
+            }
         case IPProtocol.ipip:
             try printIPv4(payload, length: length, into: &out)
         case IPProtocol.ipv6:
@@ -321,7 +327,14 @@ extension TcpdumpPrinter {
         case IPProtocol.noNextHeader:
             out.append("no next header")
         default:
-            // tcpdump's own fallback for protocols it has no printer for.
+            // tcpdump's own fallback for protocols it has no printer for. (tcpdump decodes SCTP
+            // and DCCP, whose printers write the addresses; netlab writes them here instead.)
+            if nextProtocol == IPProtocol.sctp || nextProtocol == IPProtocol.dccp {
+                appendAddress(ip.source, into: &out)
+                out.append(" > ")
+                appendAddress(ip.destination, into: &out)
+                out.append(":")
+            }
             out.append(" ip-proto-")
             out.append(nextProtocol)
             out.append(" ")

@@ -116,6 +116,7 @@ extension TcpdumpPrinter {
                 nextHeader = fragment.nextHeader
                 if packet.count <= offset + advance { return }
             case IPProtocol.routing:
+                guard !header.isEmpty else { throw Truncated() }
                 layer = "rt6"
                 guard let routing = IPv6RoutingHeader(header) else { throw Truncated() }
                 guard let length = try printRoutingHeader(routing, finalDestination: &finalDestination, into: &out)

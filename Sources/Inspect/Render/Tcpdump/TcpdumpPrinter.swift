@@ -34,14 +34,18 @@ public struct TcpdumpPrinter {
         _ bytes: ByteView, wireLength: Int, linkType: LinkType, seconds: Int64, microseconds: Int,
         into out: inout TextBuffer
     ) {
+        if bytes.isEmpty {
+            out.append("[Invalid header: caplen==0]\n")
+            return
+        }
         appendTimestamp(seconds: seconds, microseconds: microseconds, into: &out)
         do {
             try printLink(bytes, length: max(wireLength, bytes.count), linkType: linkType, into: &out)
-        } catch {
+        } catch where !error.marked {
             out.append(" [|")
             out.append(layer)
             out.append("]")
-        }
+        } catch {}
         out.append("\n")
     }
 
@@ -117,15 +121,21 @@ public struct TcpdumpPrinter {
             case 2: try printIPv4(bytes.dropFirst(24), length: length - 24, into: &out)
             case 26: try printIPv6(bytes.dropFirst(24), length: length - 24, into: &out)
             default:
-                out.append("ipnet family ")
+                out.append(bytes.be32(16)!)
+                out.append(" > ")
+                out.append(bytes.be32(20)!)
+                out.append(", family Unknown (")
                 out.append(family)
-                out.append(", length ")
+                out.append("), length ")
                 out.append(length)
+                out.append(": ")
+                appendHexAndASCII(bytes.dropFirst(24), into: &out)
             }
         case .ipOverInfiniBand:
             layer = "ipoib"
             guard let type = bytes.be16(40), bytes.count >= 44 else { throw Truncated() }
             if try !printEtherType(type, bytes.dropFirst(44), length: length - 44, into: &out) {
+                out.append(", ")
                 appendEtherType(type, into: &out)
                 out.append(", length ")
                 out.append(length)
@@ -133,7 +143,7 @@ public struct TcpdumpPrinter {
                 appendHexAndASCII(bytes.dropFirst(44), into: &out)
             }
         case .broadcomTagPrepend:
-            layer = "brcm-tag"
+            layer = "brcm-tag-prepend"
             guard bytes.count >= 4 else { throw Truncated() }
             try printEthernet(bytes.dropFirst(4), length: length - 4, into: &out)
         default:
@@ -173,6 +183,8 @@ public struct TcpdumpPrinter {
         let payload = bytes.dropFirst(offset + 2)
         if type <= EthernetHeader.maxLengthValue {
             // 802.3 length field: an LLC header follows, which netlab does not decode.
+            layer = "llc"
+            guard payload.prefix(Int(type)).count >= 3 else { throw Truncated() }
             out.append(linkAddress: header.source)
             out.append(" > ")
             out.append(linkAddress: header.destination)
@@ -234,13 +246,24 @@ public struct TcpdumpPrinter {
         {
             return
         }
-        out.append(LinuxPacketType.sllName(header.packetType))
-        if header.addressLength > 0 {
-            out.append(" ")
-            out.append(linkAddress: bytes.dropFirst(6).prefix(min(Int(header.addressLength), 8)))
-        }
+        let typeStart = out.count
+        let typeName = LinuxPacketType.sllName(header.packetType)
+        out.pad(from: typeStart, to: 3 - typeName.utf8.count)
+        out.append(typeName)
         out.append(" ")
-        appendEtherType(type, into: &out)
+        if header.addressLength == 6 {
+            out.append(linkAddress: bytes.dropFirst(6).prefix(6))
+            out.append(" ")
+        }
+        switch type {
+        case 1: out.append("802.3")
+        case 4: out.append("802.2")
+        case ...EthernetHeader.maxLengthValue:
+            out.append("ethertype Unknown (0x")
+            out.append(hex: UInt64(type), minDigits: 4)
+            out.append(")")
+        default: appendEtherType(type, into: &out)
+        }
         out.append(", length ")
         out.append(length)
         out.append(": ")
@@ -299,7 +322,10 @@ public struct TcpdumpPrinter {
 }
 
 /// Thrown when a field a printer needs was not captured.
-public struct Truncated: Error {}
+public struct Truncated: Error {
+    /// True when the printer already wrote its own truncation mark.
+    var marked = false
+}
 
 extension Optional {
     /// The value, or `Truncated` when the bytes holding it were not captured.

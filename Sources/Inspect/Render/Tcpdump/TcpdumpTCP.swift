@@ -168,10 +168,15 @@ extension TcpdumpPrinter {
                 out.append(kind)
             }
             var dataLength = 0
-            // tcpdump's LENCHECK: the data must fit the header and have been captured.
+            // tcpdump's LENCHECK: the data must fit the header and have been captured; when it
+            // was not captured, tcpdump closes the option list with `>` after the mark.
+            let isFirst = first
             func check(_ needed: Int) throws(Truncated) -> Bool {
                 if needed > remaining { return false }
-                guard view.has(offset, needed) else { throw Truncated() }
+                guard view.has(offset, needed) else {
+                    out.append(isFirst ? " [|tcp]" : " [|tcp]>")
+                    throw Truncated(marked: true)
+                }
                 return true
             }
             switch kind {
