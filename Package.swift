@@ -29,7 +29,8 @@ let package = Package(
         ),
         .testTarget(name: "InspectTests", dependencies: ["Inspect"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Inspect"]),
-        .testTarget(name: "netlabTests", dependencies: ["Inspect", "Capture"]),
+        // Depends on the executable so `swift test` builds it: these tests run the real binary.
+        .testTarget(name: "netlabTests", dependencies: ["netlab", "Inspect", "Capture"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,86 @@
+import Foundation
+import XCTest
+
+/// Paths and process helpers shared by the end-to-end tests.
+enum Harness {
+    /// The repository root (this file is Tests/netlabTests/Harness.swift).
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// ../shared/corpus beside the repository, as CI lays it out.
+    static let corpus = root.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+
+    /// The netlab executable `swift test` built beside the test bundle.
+    static var netlab: URL {
+        get throws {
+            var directory = Bundle.main.bundleURL
+            for _ in 0..<3 {
+                let candidate = directory.appendingPathComponent("netlab")
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+                directory.deleteLastPathComponent()
+            }
+            for build in ["debug", "release"] {
+                let candidate = root.appendingPathComponent(".build/\(build)/netlab")
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            }
+            throw XCTSkip("netlab binary not found next to \(Bundle.main.bundleURL.path); run `swift build` first")
+        }
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs netlab with arguments, in UTC so timestamps match the references, with a time limit.
+    @discardableResult
+    static func run(_ arguments: [String], timeout: TimeInterval = 60, environment: [String: String] = [:])
+        throws -> Result
+    {
+        let process = Process()
+        process.executableURL = try netlab
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["TZ"] = "UTC"
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes concurrently so a large output cannot block the child.
+        nonisolated(unsafe) var outData = Data(), errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            outData = out.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        if group.wait(timeout: .now() + timeout) == .timedOut {
+            process.terminate()
+            throw HarnessError("netlab \(arguments.joined(separator: " ")) did not finish in \(Int(timeout)) s")
+        }
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func requireCorpus() throws -> URL {
+        guard FileManager.default.fileExists(atPath: corpus.path) else {
+            throw XCTSkip("SKIPPED: the shared corpus is not at \(corpus.path)")
+        }
+        return corpus
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Decides which tcpdump output records are "in scope" for netlab's decoders: link, ARP, IPv4,
+/// IPv6 with extension headers, TCP (with HTTP/SSH/SMTP/FTP/WHOIS/RTSP first lines), UDP,
+/// ICMP, ICMPv6 basics and IGMP, plus tcpdump's truncation and error marks. Records where
+/// tcpdump ran an application decoder netlab does not have (DNS, BGP, NTP, MPTCP, VXLAN, …)
+/// are out of scope and reported by class instead of being compared.
+enum ScopeClassifier {
+    /// A record: a timestamped line and the continuation lines under it.
+    struct Record {
+        var lines: [String]
+    }
+
+    static func records(_ text: String) -> [Record] {
+        var result: [Record] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = String(line)
+            if startsWithTimestamp(line) || line.hasPrefix("[Invalid header") || result.isEmpty {
+                result.append(Record(lines: [line]))
+            } else {
+                result[result.count - 1].lines.append(line)
+            }
+        }
+        if let last = result.last, last.lines == [""] { result.removeLast() }
+        return result
+    }
+
+    static func startsWithTimestamp(_ line: String) -> Bool {
+        let bytes = Array(line.utf8.prefix(16))
+        guard bytes.count == 16 else { return false }
+        return bytes[2] == UInt8(ascii: ":") && bytes[5] == UInt8(ascii: ":") && bytes[8] == UInt8(ascii: ".")
+    }
+
+    /// nil when in scope; otherwise the out-of-scope class (a short name).
+    static func outOfScopeClass(_ record: Record) -> String? {
+        let text = record.lines.joined(separator: "\n")
+        let first = record.lines[0]
+        let body = String(first.dropFirst(16))
+        // Link layers and protocols tcpdump decodes and netlab does not.
+        for (marker, name) in foreignMarkers where text.contains(marker) { return name }
+        if body.hasPrefix("ARP, ") { return nil }
+        guard body.hasPrefix("IP ") || body.hasPrefix("IP6 ") || body.hasPrefix("IP6,") || body.hasPrefix("IP (")
+            || body.hasPrefix(" [|") || body.hasPrefix("[Invalid")
+        else {
+            return "link:" + (body.split(separator: " ").first.map(String.init) ?? "?")
+        }
+        if let transportIndex = record.lines.firstIndex(where: { $0.contains(": Flags [") }) {
+            let transport = record.lines[transportIndex]
+            if transport.contains("mptcp") { return "tcp-option:mptcp" }
+            // Whatever follows "length N" must be one of netlab's text protocols or RST data.
+            if let range = transport.range(of: ", length ", options: .backwards) {
+                let after = transport[range.upperBound...].drop { $0.isNumber }
+                let allowed = [": HTTP", ": SSH: ", ": SMTP", ": FTP", ": WHOIS", ": RTSP", " [RST", " [!RST"]
+                if !after.isEmpty && !allowed.contains(where: { after.hasPrefix($0) }) {
+                    return "tcp-app:" + appName(String(after))
+                }
+                // With -v, application decoders write their own lines under the TCP line.
+                if after.isEmpty && transportIndex + 1 < record.lines.count {
+                    return "tcp-app:" + appName(record.lines[transportIndex + 1])
+                }
+            }
+            return nil
+        }
+        if text.contains(": ICMP ") || text.contains("ICMP6, ") || text.contains(": igmp") {
+            for unsupported in ["router renumbering", "who-are-you", "node information", "option ("]
+            where text.contains(unsupported) {
+                return "icmp6:" + unsupported
+            }
+            return nil
+        }
+        if text.contains("UDP, length") || text.contains("UDP, bad length") || text.contains("truncated-udp") {
+            return nil
+        }
+        if let range = text.range(of: #"\.\d+ > [^ ]+\.\d+: "#, options: .regularExpression) {
+            return "udp-app:" + appName(String(text[range.upperBound...]))
+        }
+        return nil
+    }
+
+    static func appName(_ text: String) -> String {
+        let trimmed = text.drop { $0 == ":" || $0 == " " || $0 == "," || $0 == "\t" }
+        return String(trimmed.prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "/" }.prefix(16))
+    }
+
+    /// Markers of decoders netlab does not have, checked over the whole record.
+    static let foreignMarkers: [(String, String)] = [
+        ("Geneve", "udp-app:geneve"), ("VXLAN", "udp-app:vxlan"), ("OTV,", "udp-app:otv"),
+        ("MPLS (", "udp-app:mpls"), ("GRE", "ip:gre"), ("igrp", "ip:igrp"), ("DCCP", "ip:dccp"),
+        ("CFMv0", "link:cfm"), ("Loopback, skipCount", "link:loopback"),
+        ("wrong link-layer encapsulation", ""),
+    ].filter { !$0.1.isEmpty }
+}
