@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "netlab", targets: ["netlab"]),
         .library(name: "Inspect", targets: ["Inspect"]),
         .library(name: "Capture", targets: ["Capture"]),
+        .library(name: "Sockets", targets: ["Sockets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -20,17 +21,18 @@ let package = Package(
         .target(name: "Capture", dependencies: ["CPcap"]),
         // Inspect is pure protocol knowledge: it depends on nothing but the standard library.
         .target(name: "Inspect"),
+        .target(name: "Sockets", dependencies: ["Inspect"]),
         .executableTarget(
             name: "netlab",
             dependencies: [
-                "Inspect", "Capture",
+                "Inspect", "Capture", "Sockets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "InspectTests", dependencies: ["Inspect"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Inspect"]),
         // Depends on the executable so `swift test` builds it: these tests run the real binary.
-        .testTarget(name: "netlabTests", dependencies: ["netlab", "Inspect", "Capture"]),
+        .testTarget(name: "netlabTests", dependencies: ["netlab", "Inspect", "Capture", "Sockets"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -156,6 +156,9 @@ public final class CaptureHandle {
     /// The raw handle, for the signal handler, which may only call `pcap_breakloop` on it.
     public var rawHandle: OpaquePointer { pcap }
 
+    /// Something another thread may use to stop this handle's `forEach` (and nothing else).
+    public var breaker: LoopBreaker { LoopBreaker(pcap: pcap) }
+
     /// Counters of a live capture (nil for files or when libpcap cannot say).
     public func statistics() -> CaptureStatistics? {
         guard isLive else { return nil }
@@ -163,4 +166,11 @@ public final class CaptureHandle {
         guard pcap_stats(pcap, &stats) == 0 else { return nil }
         return CaptureStatistics(received: stats.ps_recv, dropped: stats.ps_drop, interfaceDropped: stats.ps_ifdrop)
     }
+}
+
+/// Stops a capture loop from another thread: `pcap_breakloop` is the one libpcap call that is
+/// safe to make concurrently with a read on the same handle. Keep the handle alive meanwhile.
+public struct LoopBreaker: @unchecked Sendable {
+    let pcap: OpaquePointer
+    public func breakLoop() { pcap_breakloop(pcap) }
 }

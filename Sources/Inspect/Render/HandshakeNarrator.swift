@@ -1,0 +1,80 @@
+/// One plain-language sentence per TCP segment for a beginner: who opens, the initial
+/// sequence numbers, why SYN and FIN use up a sequence number, what an acknowledgment says,
+/// who closes first, and what a reset means. Keeps just enough state to call the two sides
+/// "client" and "server" and to print numbers relative to each side's ISN.
+public struct HandshakeNarrator {
+    private var client: String?
+    private var initialSequence: [String: UInt32] = [:]
+    private var closed: Set<String> = []
+    private var established = false
+
+    public init() {}
+
+    private func role(_ endpoint: String) -> String {
+        guard let client else { return endpoint }
+        return endpoint == client ? "client \(endpoint)" : "server \(endpoint)"
+    }
+
+    private func relative(_ value: UInt32, of endpoint: String) -> UInt32 {
+        value &- (initialSequence[endpoint] ?? 0)
+    }
+
+    public mutating func narrate(_ segment: TCPSegment) -> String {
+        let from = segment.sourceEndpoint, to = segment.destinationEndpoint
+        if segment.isSYN && !segment.isACK {
+            client = from
+            initialSequence[from] = segment.sequence
+            established = false
+            closed = []
+            return "\(role(from)) opens a connection: SYN with initial sequence number (ISN) "
+                + "\(segment.sequence). The SYN itself uses up one sequence number."
+        }
+        if segment.isSYN && segment.isACK {
+            initialSequence[from] = segment.sequence
+            return "\(role(from)) accepts: SYN-ACK with its own ISN \(segment.sequence), and ack "
+                + "\(segment.acknowledgment) = \"I expect your byte ISN+1 next\"."
+        }
+        if segment.isRST {
+            return "\(role(from)) resets the connection (RST): an abort, not a polite close; "
+                + "nothing more is delivered."
+        }
+        var sentence = ""
+        if !segment.payload.isEmpty {
+            let start = relative(segment.sequence, of: from)
+            sentence = "\(role(from)) sends \(segment.payload.count) bytes (relative seq \(start):"
+                + "\(start &+ UInt32(segment.payload.count)))"
+            if let line = Self.firstLine(segment.payload) { sentence += ": \"\(line)\"" }
+            sentence += "."
+        } else if segment.isACK && !segment.isFIN {
+            if !established {
+                established = true
+                return "\(role(from)) acknowledges the SYN-ACK: the three-way handshake is complete, "
+                    + "both sides are ESTABLISHED."
+            }
+            let upTo = relative(segment.acknowledgment, of: to)
+            return closed.contains(to) && closed.contains(from)
+                ? "\(role(from)) acknowledges the last FIN; the side that closed first now waits in TIME-WAIT."
+                : "\(role(from)) acknowledges every byte before relative \(upTo) of \(role(to))."
+        }
+        if segment.isFIN {
+            let first = closed.isEmpty
+            closed.insert(from)
+            sentence += (sentence.isEmpty ? "" : " ")
+                + "\(role(from)) closes its sending side (FIN)"
+                + (first ? ", first: it will end up in TIME-WAIT" : ", second")
+                + ". The FIN uses up one sequence number."
+        }
+        return sentence
+    }
+
+    /// The first line of a payload when it is printable text (an HTTP request or status line).
+    static func firstLine(_ bytes: [UInt8]) -> String? {
+        var line: [UInt8] = []
+        for byte in bytes.prefix(200) {
+            if byte == 13 || byte == 10 { break }
+            guard byte >= 0x20 && byte < 0x7F else { return nil }
+            line.append(byte)
+        }
+        return line.isEmpty ? nil : String(decoding: line, as: UTF8.self)
+    }
+}
