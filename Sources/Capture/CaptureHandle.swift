@@ -13,6 +13,14 @@ public struct CapturedPacket {
     public var captureLength: Int
     public var wireLength: Int
     public var bytes: UnsafeRawBufferPointer
+
+    public init(seconds: Int64, fraction: Int, captureLength: Int, wireLength: Int, bytes: UnsafeRawBufferPointer) {
+        self.seconds = seconds
+        self.fraction = fraction
+        self.captureLength = captureLength
+        self.wireLength = wireLength
+        self.bytes = bytes
+    }
 }
 
 /// Kernel and libpcap counters, as tcpdump prints them at the end of a live capture.
