@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Decoding speed in one run (machines are noisy: compare within a run, not across runs):
+# netlab sniff -r, tcpdump -nn -r, tshark -n -r, and a libpcap loop that only counts packets,
+# all writing to /dev/null, on >= 1,000,000 packets of loopback HTTP. Prints packets/s,
+# ratios and peak RSS. Also checks RSS stays flat as the file grows (half vs whole file).
+set -euo pipefail
+cd "$(dirname "$0")"
+../scripts/setup.sh tcpdump tshark curl time gcc
+(cd .. && swift build -c release --product netlab 2>&1 | tail -n 1)
+export NETLAB=../.build/release/netlab
+mkdir -p out
+gcc -O2 -o out/count count.c -lpcap
+./make-capture.sh
+file=out/big.pcap
+packets=$(out/count $file)
+half=out/half.pcap
+[ -s $half ] || editcap -r $file $half 1-$((packets / 2)) >/dev/null
+
+# run NAME CMD...: wall seconds and peak RSS (KiB) of one run, output to /dev/null.
+run() {
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o out/time.txt "$@" >/dev/null 2>/dev/null || true
+  read -r secs rss < out/time.txt
+  printf '%s %s %s\n' "$name" "$secs" "$rss"
+}
+{
+  run floor out/count $file
+  run netlab $NETLAB sniff -r $file
+  run tcpdump tcpdump -nn -r $file
+  run tshark tshark -n -r $file
+  run netlab-half $NETLAB sniff -r $half
+} > out/results.txt
+
+awk -v packets="$packets" '
+  { secs[$1] = $2; rss[$1] = $3 }
+  END {
+    printf "decode benchmark: %d packets, release build, output to /dev/null\n", packets
+    printf "%-10s %9s %12s %10s\n", "tool", "seconds", "packets/s", "peak RSS"
+    n = split("floor netlab tcpdump tshark", order, " ")
+    for (i = 1; i <= n; i++) {
+      t = order[i]
+      printf "%-10s %9.2f %12.0f %7.1f MB\n", t, secs[t], packets / (secs[t] > 0 ? secs[t] : 0.001), rss[t] / 1024
+    }
+    printf "netlab vs tcpdump: %.2fx faster (goal >= 1.5x)\n", secs["tcpdump"] / secs["netlab"]
+    printf "netlab vs tshark:  %.2fx faster (goal >= 3x)\n", secs["tshark"] / secs["netlab"]
+    printf "netlab vs floor:   %.2fx the time of a counting loop (goal <= 2x)\n", secs["netlab"] / (secs["floor"] > 0 ? secs["floor"] : 0.01)
+    printf "netlab RSS: %.1f MB on half the file, %.1f MB on all of it (goal: flat, < 64 MB)\n", rss["netlab-half"] / 1024, rss["netlab"] / 1024
+  }' out/results.txt
