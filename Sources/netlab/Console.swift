@@ -28,7 +28,7 @@ final class Console {
             buffer.removeAll()
             return
         }
-        buffer.bytes.withUnsafeBytes { raw in
+        buffer.withBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let written = write(1, raw.baseAddress! + offset, raw.count - offset)
@@ -44,7 +44,7 @@ final class Console {
     }
 
     func line(_ text: String) {
-        buffer.append(text)
+        buffer.append(string: text)
         buffer.append("\n")
         recordDone()
     }

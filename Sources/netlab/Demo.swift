@@ -113,7 +113,7 @@ struct Demo: ParsableCommand {
                     let sentence = narrator.narrate(segment)
                     if !sentence.isEmpty {
                         console.buffer.append("    └ ")
-                        console.buffer.append(sentence)
+                        console.buffer.append(string: sentence)
                         console.buffer.append("\n")
                     }
                 }

@@ -65,7 +65,7 @@ final class RobustnessTests: XCTestCase {
                     microseconds: 0, into: &out)
             }
             XCTAssertGreaterThan(out.count, before)
-            XCTAssertEqual(out.bytes.last, 0x0A, "a record did not end its line")
+            XCTAssertEqual(out.last, 0x0A, "a record did not end its line")
             lines += 1
             if out.count > 1 << 19 { out.removeAll() }
         }

@@ -3,7 +3,7 @@ extension TextBuffer {
     /// Dotted quad from 4 bytes.
     public mutating func append(ipv4 view: ByteView) {
         for index in 0..<4 {
-            if index > 0 { bytes.append(UInt8(ascii: ".")) }
+            if index > 0 { append(byte: UInt8(ascii: ".")) }
             append(decimal: UInt64(view.u8(index) ?? 0))
         }
     }
@@ -12,13 +12,20 @@ extension TextBuffer {
     /// groups shortened to `::` (the first such run on a tie), and an embedded IPv4 address
     /// for IPv4-compatible and IPv4-mapped forms, as `inet_ntop` and tcpdump's `addrtostr6` do.
     public mutating func append(ipv6 view: ByteView) {
-        var words = [UInt16](repeating: 0, count: 8)
-        for index in 0..<8 { words[index] = view.be16(index * 2) ?? 0 }
+        func word(_ index: Int) -> UInt16 { view.be16(index * 2) ?? 0 }
         var bestStart = -1, bestLength = 0, runStart = -1, runLength = 0
         for index in 0..<8 {
-            if words[index] == 0 {
-                if runStart < 0 { runStart = index; runLength = 1 } else { runLength += 1 }
-                if runLength > bestLength { bestStart = runStart; bestLength = runLength }
+            if word(index) == 0 {
+                if runStart < 0 {
+                    runStart = index
+                    runLength = 1
+                } else {
+                    runLength += 1
+                }
+                if runLength > bestLength {
+                    bestStart = runStart
+                    bestLength = runLength
+                }
             } else {
                 runStart = -1
                 runLength = 0
@@ -28,17 +35,17 @@ extension TextBuffer {
         var index = 0
         while index < 8 {
             if index == bestStart {
-                bytes.append(UInt8(ascii: ":"))
+                append(byte: UInt8(ascii: ":"))
                 index += bestLength
-                if index == 8 { bytes.append(UInt8(ascii: ":")) }
+                if index == 8 { append(byte: UInt8(ascii: ":")) }
                 continue
             }
-            if index > 0 { bytes.append(UInt8(ascii: ":")) }
-            if index == 6, bestStart == 0, bestLength == 6 || (bestLength == 5 && words[5] == 0xFFFF) {
+            if index > 0 { append(byte: UInt8(ascii: ":")) }
+            if index == 6, bestStart == 0, bestLength == 6 || (bestLength == 5 && word(5) == 0xFFFF) {
                 append(ipv4: view.dropFirst(12))
                 return
             }
-            append(hex: UInt64(words[index]))
+            append(hex: UInt64(word(index)))
             index += 1
         }
     }
@@ -46,7 +53,7 @@ extension TextBuffer {
     /// `aa:bb:cc:dd:ee:ff` (any length; tcpdump's `etheraddr_string` / `le64addr_string`).
     public mutating func append(linkAddress view: ByteView) {
         for index in 0..<view.count {
-            if index > 0 { bytes.append(UInt8(ascii: ":")) }
+            if index > 0 { append(byte: UInt8(ascii: ":")) }
             append(hex: UInt64(view.u8(index)!), minDigits: 2)
         }
     }

@@ -1,85 +1,183 @@
 /// An append-only byte buffer for rendered text: renderers write ASCII straight into it and
 /// the caller flushes it in large writes, instead of building a `String` per field.
-public struct TextBuffer {
-    public var bytes: [UInt8]
+///
+/// The buffer owns raw memory and cannot be copied (so appends never pay for copy-on-write
+/// checks); pass it `inout`.
+public struct TextBuffer: ~Copyable {
+    @usableFromInline var base: UnsafeMutablePointer<UInt8>
+    @usableFromInline var capacity: Int
+    @usableFromInline var written: Int
+
+    /// Bytes written so far.
+    public var count: Int { written }
 
     public init(capacity: Int = 1 << 16) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        self.capacity = max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+        written = 0
     }
 
-    public var count: Int { bytes.count }
-    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+    deinit { base.deallocate() }
+
+    public mutating func removeAll() { written = 0 }
+
+    /// The written bytes, valid during `body`.
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    /// A copy of the bytes (tests, small outputs).
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
     /// The text as a `String` (tests, small outputs).
-    public var string: String { String(decoding: bytes, as: UTF8.self) }
+    public var string: String { String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self) }
+
+    public var last: UInt8? { count > 0 ? base[count - 1] : nil }
+
+    @usableFromInline mutating func grow(toFit extra: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < count + extra { newCapacity *= 2 }
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.update(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    /// Makes room for `extra` bytes and returns where they go; the caller then adds to `count`
+    /// through `commit`.
+    @inlinable @inline(__always) mutating func reserve(_ extra: Int) -> UnsafeMutablePointer<UInt8> {
+        if written + extra > capacity { grow(toFit: extra) }
+        return base + written
+    }
+
+    @inlinable @inline(__always) mutating func commit(_ bytes: Int) { written += bytes }
+
+    @inlinable public mutating func append(bytes source: UnsafeRawBufferPointer) {
+        guard let start = source.baseAddress, !source.isEmpty else { return }
+        let target = reserve(source.count)
+        UnsafeMutableRawPointer(target).copyMemory(from: start, byteCount: source.count)
+        commit(source.count)
+    }
 
     @inlinable public mutating func append(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        let length = text.utf8CodeUnitCount
+        let target = reserve(length)
+        let source = text.utf8Start
+        if length <= 16 {
+            // Most literals are a few bytes: a loop beats a call to memmove.
+            var index = 0
+            while index < length {
+                target[index] = source[index]
+                index += 1
+            }
+        } else {
+            target.update(from: source, count: length)
+        }
+        commit(length)
     }
 
-    @inlinable public mutating func append(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
+    public mutating func append(string text: String) {
+        var text = text
+        text.withUTF8 { append(bytes: UnsafeRawBufferPointer($0)) }
     }
 
-    @inlinable public mutating func append(byte: UInt8) { bytes.append(byte) }
+    /// Appends another buffer's bytes.
+    public mutating func append(buffer other: borrowing TextBuffer) {
+        append(bytes: UnsafeRawBufferPointer(start: other.base, count: other.count))
+    }
+
+    @inlinable public mutating func append(byte: UInt8) {
+        let target = reserve(1)
+        target.pointee = byte
+        commit(1)
+    }
+
+    /// "00" through "99", for writing decimals two digits per division.
+    @usableFromInline static let digitPairs: [UInt8] = {
+        var pairs: [UInt8] = []
+        for value in 0..<100 {
+            let tens = UInt8(value / 10), ones = UInt8(value % 10)
+            pairs.append(0x30 + tens)
+            pairs.append(0x30 + ones)
+        }
+        return pairs
+    }()
 
     /// Unsigned decimal.
     @inlinable public mutating func append(decimal value: UInt64) {
         if value < 10 {
-            bytes.append(0x30 &+ UInt8(value))
+            append(byte: 0x30 &+ UInt8(truncatingIfNeeded: value))
             return
         }
-        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 32 bytes of scratch
-        var length = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            while rest > 0 {
-                scratch[31 - length] = 0x30 &+ UInt8(rest % 10)
-                rest /= 10
-                length += 1
-            }
-            bytes.append(contentsOf: scratch[(32 - length)...])
+        var digits = 2
+        var limit: UInt64 = 100
+        while digits < 20 && value >= limit {
+            digits += 1
+            limit = limit &* 10
         }
+        let target = reserve(digits)
+        var rest = value
+        var index = digits
+        Self.digitPairs.withUnsafeBufferPointer { pairs in
+            while rest >= 10 {
+                let pair = Int(truncatingIfNeeded: rest % 100) &* 2
+                rest /= 100
+                index -= 2
+                target[index] = pairs[pair]
+                target[index + 1] = pairs[pair + 1]
+            }
+            if index > 0 { target[0] = 0x30 &+ UInt8(truncatingIfNeeded: rest) }
+        }
+        commit(digits)
     }
 
     @inlinable public mutating func append<T: BinaryInteger>(_ value: T) {
         if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
-            append(decimal: UInt64(-Int64(value)))
+            append(byte: UInt8(ascii: "-"))
+            append(decimal: UInt64(0 &- Int64(value)))
         } else {
             append(decimal: UInt64(value))
         }
     }
 
-    /// Decimal right-aligned with leading zeros to `width` digits (timestamps).
+    /// Decimal with leading zeros to exactly `width` digits (timestamps; larger values wrap).
     @inlinable public mutating func append(zeroPadded value: UInt64, width: Int) {
-        var divisor: UInt64 = 1
-        for _ in 1..<max(width, 1) { divisor *= 10 }
-        var rest = value % (divisor * 10)
-        while divisor > 0 {
-            bytes.append(0x30 &+ UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
+        let target = reserve(width)
+        var rest = value
+        var index = width - 1
+        while index >= 0 {
+            target[index] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+            index -= 1
         }
+        commit(width)
     }
 
     /// Lower-case hexadecimal with at least `minDigits` digits (no `0x` prefix).
     @inlinable public mutating func append(hex value: UInt64, minDigits: Int = 1) {
-        var digitCount = 1
-        while digitCount < 16, value >> (4 * UInt64(digitCount)) != 0 { digitCount += 1 }
-        digitCount = max(digitCount, minDigits)
-        var shift = 4 * (digitCount - 1)
-        while shift >= 0 {
-            let nibble = UInt8(truncatingIfNeeded: shift >= 64 ? 0 : (value >> UInt64(shift)) & 0xF)
-            bytes.append(nibble < 10 ? 0x30 &+ nibble : 0x57 &+ nibble)
-            shift -= 4
+        var digits = 1
+        while digits < 16 && value >> (4 * UInt64(digits)) != 0 { digits += 1 }
+        digits = max(digits, minDigits)
+        let target = reserve(digits)
+        var rest = value
+        var index = digits - 1
+        while index >= 0 {
+            let nibble = UInt8(truncatingIfNeeded: rest & 0xF)
+            target[index] = nibble < 10 ? 0x30 &+ nibble : 0x57 &+ nibble
+            rest >>= 4
+            index -= 1
         }
+        commit(digits)
     }
 
-    /// Spaces up to `column` bytes since `start` (for `%-5s`-style padding).
+    /// Spaces until `width` bytes were written since `start` (for `%-5s`-style padding).
     public mutating func pad(from start: Int, to width: Int) {
-        let written = bytes.count - start
-        if written < width { bytes.append(contentsOf: repeatElement(0x20, count: width - written)) }
+        let written = count - start
+        if written < width {
+            let target = reserve(width - written)
+            target.update(repeating: 0x20, count: width - written)
+            commit(width - written)
+        }
     }
 }

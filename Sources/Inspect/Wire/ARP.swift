@@ -21,7 +21,7 @@ public struct ARPPacket {
     /// True when every address was captured.
     public var addressesCaptured: Bool { view.has(targetProtocolOffset, protocolLength) }
 
-    public static func operationName(_ op: UInt16) -> String? {
+    public static func operationName(_ op: UInt16) -> StaticString? {
         switch op {
         case 1: "Request"
         case 2: "Reply"
@@ -34,7 +34,7 @@ public struct ARPPacket {
         }
     }
 
-    public static func hardwareName(_ type: UInt16) -> String? {
+    public static func hardwareName(_ type: UInt16) -> StaticString? {
         switch type {
         case 1: "Ethernet"
         case 2: "Experimental Ethernet"

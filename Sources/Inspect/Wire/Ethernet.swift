@@ -30,7 +30,7 @@ public enum EtherType {
     }
 
     /// tcpdump's names (`ethertype_values`) for the types netlab may mention.
-    public static func name(_ type: UInt16) -> String? {
+    public static func name(_ type: UInt16) -> StaticString? {
         switch type {
         case 0x0800: "IPv4"
         case 0x0806: "ARP"

@@ -66,7 +66,7 @@ public struct ICMPv6Header {
     public static let listenerReportV2: UInt8 = 143
 
     /// tcpdump's `icmp6_type_values`.
-    public static func typeName(_ type: UInt8) -> String? {
+    public static func typeName(_ type: UInt8) -> StaticString? {
         switch type {
         case 1: "destination unreachable"
         case 2: "packet too big"

@@ -57,7 +57,7 @@ public enum IPProtocol {
     public static let mobility: UInt8 = 135
     public static let ethernet: UInt8 = 143
 
-    public static func name(_ proto: UInt8) -> String? {
+    public static func name(_ proto: UInt8) -> StaticString? {
         switch proto {
         case 0: "Options"
         case 1: "ICMP"

@@ -28,7 +28,7 @@ public struct LinuxSLL2Header {
 
 public enum LinuxPacketType {
     /// tcpdump's `sll_pkttype_values`.
-    public static func name(_ type: UInt8) -> String {
+    public static func name(_ type: UInt8) -> StaticString {
         switch type {
         case 0: "In"
         case 1: "B"

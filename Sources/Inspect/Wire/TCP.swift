@@ -58,7 +58,7 @@ public enum TCPOptionKind {
     public static let experimental2: UInt8 = 254
 
     /// tcpdump's `tcp_option_values`.
-    public static func name(_ kind: UInt8) -> String? {
+    public static func name(_ kind: UInt8) -> StaticString? {
         switch kind {
         case 0: "eol"
         case 1: "nop"

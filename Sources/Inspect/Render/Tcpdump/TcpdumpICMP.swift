@@ -118,7 +118,7 @@ extension TcpdumpPrinter {
             }
         }
         out.append("ICMP ")
-        out.bytes.append(contentsOf: text.bytes)
+        out.append(buffer: text)
         out.append(", length ")
         out.append(length)
         if verbosity > 0 && !fragmented && message.count >= length {

@@ -154,7 +154,7 @@ public struct TcpdumpPrinter {
         }
     }
 
-    static func bsdFamilyName(_ family: UInt32) -> String {
+    static func bsdFamilyName(_ family: UInt32) -> StaticString {
         switch family {
         case 2: "IPv4"
         case 7: "OSI"
@@ -248,7 +248,7 @@ public struct TcpdumpPrinter {
         }
         let typeStart = out.count
         let typeName = LinuxPacketType.sllName(header.packetType)
-        out.pad(from: typeStart, to: 3 - typeName.utf8.count)
+        out.pad(from: typeStart, to: 3 - typeName.utf8CodeUnitCount)
         out.append(typeName)
         out.append(" ")
         if header.addressLength == 6 {
@@ -274,7 +274,7 @@ public struct TcpdumpPrinter {
         layer = "sll2"
         guard let header = LinuxSLL2Header(bytes) else { throw Truncated() }
         let start = out.count
-        out.append(interfaceName(header.interfaceIndex) ?? "?")
+        out.append(string: interfaceName(header.interfaceIndex) ?? "?")
         out.pad(from: start, to: 5)
         out.append(" ")
         let typeStart = out.count
@@ -337,7 +337,7 @@ extension Optional {
 
 extension LinuxPacketType {
     /// LINUX_SLL packet types as tcpdump's `sll_print` names them.
-    static func sllName(_ type: UInt16) -> String {
+    static func sllName(_ type: UInt16) -> StaticString {
         switch type {
         case 0: "In"
         case 1: "B"

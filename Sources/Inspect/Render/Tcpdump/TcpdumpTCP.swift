@@ -124,17 +124,16 @@ extension TcpdumpPrinter {
             payload, length: payloadLength, sourcePort: sourcePort, destinationPort: destinationPort, into: &out)
     }
 
+    /// tcpdump's `tcp_flag_values` order: F S R P . U E W (bit order, ACK printed as `.`).
     func appendFlags(_ flags: TCPHeader.Flags, into out: inout TextBuffer) {
         if flags.isEmpty {
             out.append("none")
             return
         }
-        let table: [(TCPHeader.Flags, UInt8)] = [
-            (.fin, UInt8(ascii: "F")), (.syn, UInt8(ascii: "S")), (.rst, UInt8(ascii: "R")),
-            (.psh, UInt8(ascii: "P")), (.ack, UInt8(ascii: ".")), (.urg, UInt8(ascii: "U")),
-            (.ece, UInt8(ascii: "E")), (.cwr, UInt8(ascii: "W")),
-        ]
-        for (flag, letter) in table where flags.contains(flag) { out.append(byte: letter) }
+        let letters: StaticString = "FSRP.UEW"
+        for bit in 0..<8 where flags.rawValue & (1 << bit) != 0 {
+            out.append(byte: letters.utf8Start[bit])
+        }
     }
 
     /// Returns false after printing `[bad opt]` (the caller then ends the line there).

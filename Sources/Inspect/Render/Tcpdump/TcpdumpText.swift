@@ -110,7 +110,7 @@ extension TcpdumpPrinter {
         _ payload: ByteView, prefix: StaticString, from start: Int, to end: Int, into out: inout TextBuffer
     ) {
         out.append(prefix)
-        out.bytes.append(contentsOf: payload.dropFirst(start).prefix(end - start).base)
+        out.append(bytes: payload.dropFirst(start).prefix(end - start).base)
     }
 
     /// tcpdump's fetch_token: a printable token of at most 127 bytes, then the whitespace after
@@ -163,6 +163,6 @@ extension TcpdumpPrinter {
         }
         if index >= length { return }
         out.append(": SSH: ")
-        out.bytes.append(contentsOf: payload.prefix(index).base)
+        out.append(bytes: payload.prefix(index).base)
     }
 }
