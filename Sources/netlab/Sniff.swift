@@ -30,7 +30,8 @@ struct Sniff: ParsableCommand {
     @Option(name: .customShort("r"), help: "Read packets from a pcap or pcapng file instead of capturing.")
     var readFile: String?
 
-    @Option(name: .customShort("w"), help: "Write the raw packets to a pcap file (then nothing is printed unless --print).")
+    @Option(
+        name: .customShort("w"), help: "Write the raw packets to a pcap file (then nothing is printed unless --print).")
     var writeFile: String?
 
     @Flag(name: .customLong("print"), help: "Print decoded packets even while writing with -w.")
@@ -84,10 +85,12 @@ struct Sniff: ParsableCommand {
         let linkType = LinkType(rawValue: handle.linkType)
         if handle.isLive {
             Console.error(
-                "listening on \(name), link-type \(handle.linkTypeName), snapshot length \(handle.snapshotLength) bytes")
+                "listening on \(name), link-type \(handle.linkTypeName), snapshot length \(handle.snapshotLength) bytes"
+            )
         } else {
             Console.error(
-                "reading from file \(handle.source), link-type \(handle.linkTypeName), snapshot length \(handle.snapshotLength)")
+                "reading from file \(handle.source), link-type \(handle.linkTypeName), snapshot length \(handle.snapshotLength)"
+            )
         }
         var writer: CaptureWriter?
         if let writeFile {

@@ -48,7 +48,8 @@ final class CaptureFileTests: XCTestCase {
                 let frame = [UInt8](repeating: 0xFF, count: 12) + type + [UInt8](repeating: 0, count: 46)
                 frame.withUnsafeBytes { raw in
                     writer.write(
-                        CapturedPacket(seconds: 0, fraction: 0, captureLength: raw.count, wireLength: raw.count, bytes: raw))
+                        CapturedPacket(
+                            seconds: 0, fraction: 0, captureLength: raw.count, wireLength: raw.count, bytes: raw))
                 }
             }
         }
@@ -62,7 +63,10 @@ final class CaptureFileTests: XCTestCase {
         XCTAssertEqual(count, 2)
         let limited = try CaptureHandle.file(path)
         var limitedCount = 0
-        XCTAssertEqual(try limited.forEach(count: 1) { _ in limitedCount += 1; return true }, .countReached)
+        XCTAssertEqual(
+            try limited.forEach(count: 1) { _ in
+                limitedCount += 1; return true
+            }, .countReached)
         XCTAssertEqual(limitedCount, 1)
     }
 

@@ -114,7 +114,9 @@ final class RobustnessTests: XCTestCase {
                     bytes[0] = Bool.random(using: &generator) ? 0x45 : 0x60
                 }
                 packets.append(
-                    Packet(bytes: bytes, wireLength: bytes.count + Int.random(in: 0..<3, using: &generator), linkType: linkType))
+                    Packet(
+                        bytes: bytes, wireLength: bytes.count + Int.random(in: 0..<3, using: &generator),
+                        linkType: linkType))
             }
         }
         XCTAssertEqual(decode(packets, verbosity: 1), packets.count)

@@ -42,7 +42,8 @@ final class TcpdumpPrinterTests: XCTestCase {
         let tcp = Fixtures.tcpHeader(options: [2, 9, 0, 0])  // mss claiming 9 bytes in a 4-byte option area
         let packet = Fixtures.ipv4Header(proto: 6, payloadLength: tcp.count) + tcp
         XCTAssertEqual(
-            Fixtures.line(packet), "IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 1000, win 65535, options [[bad opt]")
+            Fixtures.line(packet), "IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 1000, win 65535, options [[bad opt]"
+        )
     }
 
     func testUDPAndVerboseChecksum() {
@@ -73,7 +74,10 @@ final class TcpdumpPrinterTests: XCTestCase {
 
     func testRelativeSequenceNumbersAcrossAConnection() {
         var printer = TcpdumpPrinter()
-        func segment(_ from: [UInt8], _ to: [UInt8], _ sport: UInt16, _ dport: UInt16, seq: UInt32, ack: UInt32, flags: UInt8, payload: Int = 0) -> String {
+        func segment(
+            _ from: [UInt8], _ to: [UInt8], _ sport: UInt16, _ dport: UInt16, seq: UInt32, ack: UInt32, flags: UInt8,
+            payload: Int = 0
+        ) -> String {
             let tcp = Fixtures.tcpHeader(sourcePort: sport, destinationPort: dport, seq: seq, ack: ack, flags: flags)
             let packet =
                 Fixtures.ipv4Header(proto: 6, payloadLength: tcp.count + payload, source: from, destination: to) + tcp
@@ -82,7 +86,8 @@ final class TcpdumpPrinterTests: XCTestCase {
         }
         let client: [UInt8] = [10, 0, 0, 1], server: [UInt8] = [10, 0, 0, 2]
         _ = segment(client, server, 40000, 80, seq: 1000, ack: 0, flags: 0x02)
-        XCTAssertTrue(segment(server, client, 80, 40000, seq: 9000, ack: 1001, flags: 0x12).contains("seq 9000, ack 1001"))
+        XCTAssertTrue(
+            segment(server, client, 80, 40000, seq: 9000, ack: 1001, flags: 0x12).contains("seq 9000, ack 1001"))
         XCTAssertTrue(segment(client, server, 40000, 80, seq: 1001, ack: 9001, flags: 0x10).contains("ack 1, win"))
         XCTAssertTrue(
             segment(client, server, 40000, 80, seq: 1001, ack: 9001, flags: 0x18, payload: 5)
@@ -96,7 +101,9 @@ final class TcpdumpPrinterTests: XCTestCase {
             sequence: 1000, acknowledgment: 0, window: 100, payload: [])
         XCTAssertTrue(narrator.narrate(syn).hasPrefix("client 10.0.0.1:40000 opens a connection"))
         var synAck = syn
-        (synAck.source, synAck.destination, synAck.sourcePort, synAck.destinationPort) = ("10.0.0.2", "10.0.0.1", 80, 40000)
+        (synAck.source, synAck.destination, synAck.sourcePort, synAck.destinationPort) = (
+            "10.0.0.2", "10.0.0.1", 80, 40000
+        )
         synAck.flags = 0x12
         XCTAssertTrue(narrator.narrate(synAck).hasPrefix("server 10.0.0.2:80 accepts"))
     }

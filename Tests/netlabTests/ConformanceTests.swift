@@ -26,7 +26,8 @@ final class ConformanceTests: XCTestCase {
                     tally.matchedLines += 1
                 } else if tally.mismatches.count < 40 {
                     tally.mismatches.append(
-                        "\(file) record \(index + 1):\n  tcpdump: \(line)\n  netlab:  \(lineIndex < mine.count ? mine[lineIndex] : "<missing>")")
+                        "\(file) record \(index + 1):\n  tcpdump: \(line)\n  netlab:  \(lineIndex < mine.count ? mine[lineIndex] : "<missing>")"
+                    )
                 }
             }
         }
@@ -73,7 +74,8 @@ final class ConformanceTests: XCTestCase {
 
     func report(_ tally: Tally, mode: String) -> Double {
         let ratio = tally.lines == 0 ? 0 : Double(tally.matchedLines) / Double(tally.lines)
-        var text = "\nCONFORMANCE \(mode): \(tally.matchedLines)/\(tally.lines) in-scope lines identical to tcpdump 4.99.3 "
+        var text =
+            "\nCONFORMANCE \(mode): \(tally.matchedLines)/\(tally.lines) in-scope lines identical to tcpdump 4.99.3 "
         text += String(format: "(%.2f%%), %d in-scope packets\n", ratio * 100, tally.records)
         let skipped = tally.outOfScope.values.reduce(0, +)
         text += "  out of scope (application decoders netlab does not have): \(skipped) packets: "

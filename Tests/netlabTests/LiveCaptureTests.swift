@@ -103,8 +103,10 @@ final class LiveCaptureTests: XCTestCase {
         }
         let snapshot = lines.snapshot
         for (name, predicate) in kinds {
-            XCTAssertTrue(seen(snapshot, predicate), "no \(name) line within 1 s of the traffic; got:\n"
-                + snapshot.map(\.1).joined(separator: "\n"))
+            XCTAssertTrue(
+                seen(snapshot, predicate),
+                "no \(name) line within 1 s of the traffic; got:\n"
+                    + snapshot.map(\.1).joined(separator: "\n"))
         }
         XCTAssertTrue(complete)
         // Every line arrived within 1 s of the end of the exchange.

@@ -39,8 +39,9 @@ enum ScopeClassifier {
         // Link layers and protocols tcpdump decodes and netlab does not.
         for (marker, name) in foreignMarkers where text.contains(marker) { return name }
         if body.hasPrefix("ARP, ") { return nil }
-        guard body.hasPrefix("IP ") || body.hasPrefix("IP6 ") || body.hasPrefix("IP6,") || body.hasPrefix("IP (")
-            || body.hasPrefix(" [|") || body.hasPrefix("[Invalid")
+        guard
+            body.hasPrefix("IP ") || body.hasPrefix("IP6 ") || body.hasPrefix("IP6,") || body.hasPrefix("IP (")
+                || body.hasPrefix(" [|") || body.hasPrefix("[Invalid")
         else {
             return "link:" + (body.split(separator: " ").first.map(String.init) ?? "?")
         }

@@ -41,7 +41,8 @@ public struct HandshakeNarrator {
         var sentence = ""
         if !segment.payload.isEmpty {
             let start = relative(segment.sequence, of: from)
-            sentence = "\(role(from)) sends \(segment.payload.count) bytes (relative seq \(start):"
+            sentence =
+                "\(role(from)) sends \(segment.payload.count) bytes (relative seq \(start):"
                 + "\(start &+ UInt32(segment.payload.count)))"
             if let line = Self.firstLine(segment.payload) { sentence += ": \"\(line)\"" }
             sentence += "."
@@ -59,7 +60,8 @@ public struct HandshakeNarrator {
         if segment.isFIN {
             let first = closed.isEmpty
             closed.insert(from)
-            sentence += (sentence.isEmpty ? "" : " ")
+            sentence +=
+                (sentence.isEmpty ? "" : " ")
                 + "\(role(from)) closes its sending side (FIN)"
                 + (first ? ", first: it will end up in TIME-WAIT" : ", second")
                 + ". The FIN uses up one sequence number."

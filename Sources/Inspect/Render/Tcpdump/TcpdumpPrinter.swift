@@ -41,7 +41,7 @@ public struct TcpdumpPrinter {
         appendTimestamp(seconds: seconds, microseconds: microseconds, into: &out)
         do {
             try printLink(bytes, length: max(wireLength, bytes.count), linkType: linkType, into: &out)
-        } catch where !error.marked {
+        } catch  where !error.marked {
             out.append(" [|")
             out.append(layer)
             out.append("]")
