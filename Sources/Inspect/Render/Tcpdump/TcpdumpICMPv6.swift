@@ -232,18 +232,8 @@ extension TcpdumpPrinter {
         if sources > 0 {
             if length < 28 + sources * 16 {
                 out.append(" [invalid number of sources]")
-            } else if verbosity > 1 {
-                out.append(" {")
-                for index in 0..<sources {
-                    guard message.has(28 + index * 16, 16) else { throw Truncated() }
-                    out.append(" ")
-                    out.append(ipv6: message.dropFirst(28 + index * 16))
-                }
-                out.append(" }")
             } else {
-                out.append(", ")
-                out.append(sources)
-                out.append(" source(s)")
+                try appendSources(message, at: 28, count: sources, size: 16, listed: verbosity > 1, into: &out)
             }
         }
         out.append("]")
@@ -256,55 +246,6 @@ extension TcpdumpPrinter {
             out.append("]")
             return
         }
-        let groups = Int(try message.be16(6).orTruncated())
-        out.append(", ")
-        out.append(groups)
-        out.append(" group record(s)")
-        guard verbosity > 0 else { return }
-        var offset = 8
-        for _ in 0..<groups {
-            if length < offset + 20 {
-                out.append(" [invalid number of groups]")
-                return
-            }
-            guard message.has(offset, 20) else { throw Truncated() }
-            out.append(" [gaddr ")
-            out.append(ipv6: message.dropFirst(offset + 4))
-            let recordType = message.u8(offset)!
-            switch recordType {
-            case 1: out.append(" is_in")
-            case 2: out.append(" is_ex")
-            case 3: out.append(" to_in")
-            case 4: out.append(" to_ex")
-            case 5: out.append(" allow")
-            case 6: out.append(" block")
-            default:
-                out.append("  [v2-report-#")
-                out.append(recordType)
-                out.append("]")
-            }
-            let sources = Int(message.be16(offset + 2)!)
-            if length < offset + 20 + sources * 16 {
-                out.append(" [invalid number of sources ")
-                out.append(sources)
-                out.append("]")
-                return
-            }
-            if verbosity == 1 {
-                out.append(", ")
-                out.append(sources)
-                out.append(" source(s)")
-            } else {
-                out.append(" {")
-                for index in 0..<sources {
-                    guard message.has(offset + 20 + index * 16, 16) else { throw Truncated() }
-                    out.append(" ")
-                    out.append(ipv6: message.dropFirst(offset + 20 + index * 16))
-                }
-                out.append(" }")
-            }
-            offset += 20 + sources * 16
-            out.append("]")
-        }
+        try appendGroupRecords(message, length: length, size: 16, unknownType: "v2-report", into: &out)
     }
 }

@@ -90,18 +90,8 @@ extension TcpdumpPrinter {
                 out.append(" [invalid number of sources ")
                 out.append(sources)
                 out.append("]")
-            } else if verbosity > 1 {
-                out.append(" {")
-                for index in 0..<sources {
-                    guard message.has(12 + index * 4, 4) else { throw Truncated() }
-                    out.append(" ")
-                    out.append(ipv4: message.dropFirst(12 + index * 4))
-                }
-                out.append(" }")
             } else {
-                out.append(", ")
-                out.append(sources)
-                out.append(" source(s)")
+                try appendSources(message, at: 12, count: sources, size: 4, listed: verbosity > 1, into: &out)
             }
         }
         out.append("]")
@@ -114,56 +104,7 @@ extension TcpdumpPrinter {
             out.append("]")
             return
         }
-        let groups = Int(try message.be16(6).orTruncated())
-        out.append(", ")
-        out.append(groups)
-        out.append(" group record(s)")
-        guard verbosity > 0 else { return }
-        var offset = 8
-        for _ in 0..<groups {
-            if length < offset + 8 {
-                out.append(" [invalid number of groups]")
-                return
-            }
-            guard message.has(offset, 8) else { throw Truncated() }
-            out.append(" [gaddr ")
-            out.append(ipv4: message.dropFirst(offset + 4))
-            let recordType = message.u8(offset)!
-            switch recordType {
-            case 1: out.append(" is_in")
-            case 2: out.append(" is_ex")
-            case 3: out.append(" to_in")
-            case 4: out.append(" to_ex")
-            case 5: out.append(" allow")
-            case 6: out.append(" block")
-            default:
-                out.append("  [v3-report-#")
-                out.append(recordType)
-                out.append("]")
-            }
-            let sources = Int(message.be16(offset + 2)!)
-            if length < offset + 8 + sources * 4 {
-                out.append(" [invalid number of sources ")
-                out.append(sources)
-                out.append("]")
-                return
-            }
-            if verbosity == 1 {
-                out.append(", ")
-                out.append(sources)
-                out.append(" source(s)")
-            } else {
-                out.append(" {")
-                for index in 0..<sources {
-                    guard message.has(offset + 8 + index * 4, 4) else { throw Truncated() }
-                    out.append(" ")
-                    out.append(ipv4: message.dropFirst(offset + 8 + index * 4))
-                }
-                out.append(" }")
-            }
-            offset += 8 + sources * 4
-            out.append("]")
-        }
+        try appendGroupRecords(message, length: length, size: 4, unknownType: "v3-report", into: &out)
     }
 
     /// tcpdump's unsigned_relts_print: `1w2d3h4m5s`.
