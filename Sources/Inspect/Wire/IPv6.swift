@@ -39,6 +39,8 @@ public struct IPv6RoutingHeader {
         guard view.count >= 4 else { return nil }
         self.view = view
     }
+    /// A view that may be shorter than the 4 fixed bytes: read it through `view`'s checked reads.
+    public init(unchecked view: ByteView) { self.view = view }
     public var nextHeader: UInt8 { view.u8(0)! }
     /// Header extension length in 8-octet units, not counting the first.
     public var lengthUnits: UInt8 { view.u8(1)! }

@@ -84,8 +84,9 @@ extension TcpdumpPrinter {
                 }
             }
         case ICMPv6Header.packetTooBig:
+            let mtu = try message.be32(4).orTruncated()
             out.append(", mtu ")
-            out.append(try message.be32(4).orTruncated())
+            out.append(mtu)
         case ICMPv6Header.timeExceeded:
             switch code {
             case 0:
@@ -112,10 +113,13 @@ extension TcpdumpPrinter {
             }
             if code <= 3 { out.append(pointer) }
         case ICMPv6Header.echoRequest, ICMPv6Header.echoReply:
+            // Like tcpdump's ND_PRINT arguments, both fields are read before anything is printed.
+            let identifier = try message.be16(4).orTruncated()
+            let sequence = try message.be16(6).orTruncated()
             out.append(", id ")
-            out.append(try message.be16(4).orTruncated())
+            out.append(identifier)
             out.append(", seq ")
-            out.append(try message.be16(6).orTruncated())
+            out.append(sequence)
         case ICMPv6Header.listenerQuery:
             if length == 24 {
                 try appendMLDv1(message, into: &out)

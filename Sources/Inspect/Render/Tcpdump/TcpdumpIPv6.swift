@@ -84,7 +84,9 @@ extension TcpdumpPrinter {
                 advance = options.length
                 guard header.count >= advance else { throw Truncated() }
                 out.append(isHopByHop ? "HBH " : "DSTOPT ")
-                let jumbo = try printIPv6Options(header.prefix(advance).dropFirst(2), into: &out)
+                let jumbo = try printIPv6Options(
+                    header.prefix(advance).dropFirst(2), hopByHop: isHopByHop, payloadLength: payloadLength,
+                    into: &out)
                 if isHopByHop {
                     jumboLength = jumbo
                     if payloadLength == 0 && jumbo == nil {
@@ -118,7 +120,7 @@ extension TcpdumpPrinter {
             case IPProtocol.routing:
                 guard !header.isEmpty else { throw Truncated() }
                 layer = "rt6"
-                guard let routing = IPv6RoutingHeader(header) else { throw Truncated() }
+                let routing = IPv6RoutingHeader(unchecked: header)
                 guard let length = try printRoutingHeader(routing, finalDestination: &finalDestination, into: &out)
                 else { return }
                 advance = length
@@ -143,63 +145,84 @@ extension TcpdumpPrinter {
         }
     }
 
-    /// Options of a hop-by-hop or destination options header; returns a Jumbo Payload length
-    /// when one is present and well formed.
-    private mutating func printIPv6Options(_ view: ByteView, into out: inout TextBuffer) throws(Truncated) -> UInt32? {
+    /// Options of a hop-by-hop or destination options header (tcpdump's ip6_opt_process: they
+    /// are checked even when not printed). Returns a valid Jumbo Payload length (RFC 2675: only
+    /// hop-by-hop, only with a zero payload length, at least 65536), and throws when an option
+    /// overruns the header.
+    private mutating func printIPv6Options(
+        _ view: ByteView, hopByHop: Bool, payloadLength: Int, into out: inout TextBuffer
+    ) throws(Truncated) -> UInt32? {
         var jumbo: UInt32?
+        var sawJumbo = false
         var offset = 0
-        while offset < view.count {
+        let length = view.count
+        func verbose(_ text: StaticString, _ out: inout TextBuffer) { if verbosity > 0 { out.append(text) } }
+        while offset < length {
             let type = view.u8(offset)!
-            if type == 0 {
-                if verbosity > 0 { out.append("(pad1)") }
-                offset += 1
-                continue
+            var optionLength = 1
+            if type != 0 {
+                guard offset + 1 < length else { throw Truncated() }
+                optionLength = Int(view.u8(offset + 1)!) + 2
             }
-            guard let length = view.u8(offset + 1).map(Int.init), view.has(offset + 2, length) else {
-                if verbosity > 0 { out.append("[trunc]") }
-                break
-            }
-            let data = view.dropFirst(offset + 2).prefix(length)
+            if offset + optionLength > length { throw Truncated() }
+            let declared = optionLength - 2
             switch type {
+            case 0:
+                verbose("(pad1)", &out)
             case 1:
-                if verbosity > 0 { out.append("(padn)") }
+                verbose("(padn)", &out)
             case 5:
+                if declared != 2 {
+                    out.append("(rtalert: invalid len ")
+                    out.append(declared)
+                    out.append(")")
+                    throw Truncated()
+                }
                 if verbosity > 0 {
-                    if length != 2 {
-                        out.append("(rtalert: invalid len ")
-                        out.append(length)
-                        out.append(")")
-                    } else {
-                        out.append("(rtalert: 0x")
-                        out.append(hex: UInt64(data.be16(0)!), minDigits: 4)
-                        out.append(") ")
-                    }
+                    out.append("(rtalert: 0x")
+                    out.append(hex: UInt64(view.be16(offset + 2)!), minDigits: 4)
+                    out.append(") ")
                 }
             case 0xC2:
-                if length == 4 { jumbo = data.be32(0) }
+                if declared != 4 {
+                    out.append("(jumbo: invalid len ")
+                    out.append(declared)
+                    out.append(")")
+                    throw Truncated()
+                }
+                let value = view.be32(offset + 2)!
+                let problem: StaticString?
+                if sawJumbo {
+                    problem = " - already seen"
+                } else if !hopByHop {
+                    problem = " - not a hop-by-hop option"
+                } else if payloadLength != 0 {
+                    problem = " - payload len != 0"
+                } else if value < 65536 {
+                    problem = " - < 65536"
+                } else {
+                    problem = nil
+                    jumbo = value
+                }
+                sawJumbo = true
                 if verbosity > 0 {
-                    if length != 4 {
-                        out.append("(jumbo: invalid len ")
-                        out.append(length)
-                        out.append(")")
-                    } else {
-                        out.append("(jumbo: ")
-                        out.append(data.be32(0)!)
-                        out.append(") ")
-                    }
+                    out.append("(jumbo: ")
+                    out.append(value)
+                    if let problem { out.append(problem) }
+                    out.append(") ")
                 }
             default:
                 if verbosity > 0 {
                     out.append("(opt_type 0x")
                     out.append(hex: UInt64(type), minDigits: 2)
                     out.append(": len=")
-                    out.append(length)
+                    out.append(declared)
                     out.append(")")
                 }
             }
-            offset += 2 + length
+            offset += optionLength
         }
-        if verbosity > 0 { out.append(" ") }
+        verbose(" ", &out)
         return jumbo
     }
 
@@ -208,15 +231,17 @@ extension TcpdumpPrinter {
         _ routing: IPv6RoutingHeader, finalDestination: inout ByteView, into out: inout TextBuffer
     ) throws(Truncated) -> Int? {
         let view = routing.view
-        var units = Int(routing.lengthUnits)
-        let type = routing.routingType
+        // Each field is read before its label is printed, as tcpdump's ND_PRINT arguments are.
+        var units = Int(try view.u8(1).orTruncated())
         out.append("RT6 (len=")
         out.append(units)
+        let type = try view.u8(2).orTruncated()
         out.append(", type=")
         out.append(type)
         if type == 0 { out.append(" [Deprecated]") }
+        let segmentsLeft = try view.u8(3).orTruncated()
         out.append(", segleft=")
-        out.append(routing.segmentsLeft)
+        out.append(segmentsLeft)
         switch type {
         case 0, 2:
             let reserved = try view.be32(4).orTruncated()

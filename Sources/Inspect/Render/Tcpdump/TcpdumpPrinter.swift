@@ -87,10 +87,8 @@ public struct TcpdumpPrinter {
                 out.append(Self.bsdFamilyName(family))
                 out.append(" (")
                 out.append(family)
-                out.append("), length ")
-                out.append(length)
-                out.append(": ")
-                appendHexAndASCII(payload, into: &out)
+                out.append(")")
+                appendUndecoded(payload, length: length, into: &out)
             }
         case .raw, .rawBSD, .rawLinktype:
             layer = "ip"
@@ -126,10 +124,8 @@ public struct TcpdumpPrinter {
                 out.append(bytes.be32(20)!)
                 out.append(", family Unknown (")
                 out.append(family)
-                out.append("), length ")
-                out.append(length)
-                out.append(": ")
-                appendHexAndASCII(bytes.dropFirst(24), into: &out)
+                out.append(")")
+                appendUndecoded(bytes.dropFirst(24), length: length, into: &out)
             }
         case .ipOverInfiniBand:
             layer = "ipoib"
@@ -137,10 +133,7 @@ public struct TcpdumpPrinter {
             if try !printEtherType(type, bytes.dropFirst(44), length: length - 44, into: &out) {
                 out.append(", ")
                 appendEtherType(type, into: &out)
-                out.append(", length ")
-                out.append(length)
-                out.append(": ")
-                appendHexAndASCII(bytes.dropFirst(44), into: &out)
+                appendUndecoded(bytes.dropFirst(44), length: length, into: &out)
             }
         case .broadcomTagPrepend:
             layer = "brcm-tag-prepend"
@@ -199,10 +192,7 @@ public struct TcpdumpPrinter {
         out.append(linkAddress: header.destination)
         out.append(", ")
         appendEtherType(type, into: &out)
-        out.append(", length ")
-        out.append(length)
-        out.append(": ")
-        appendHexAndASCII(payload, into: &out)
+        appendUndecoded(payload, length: length, into: &out)
     }
 
     func appendEtherType(_ type: UInt16, into out: inout TextBuffer) {
@@ -264,10 +254,7 @@ public struct TcpdumpPrinter {
             out.append(")")
         default: appendEtherType(type, into: &out)
         }
-        out.append(", length ")
-        out.append(length)
-        out.append(": ")
-        appendHexAndASCII(bytes.dropFirst(offset), into: &out)
+        appendUndecoded(bytes.dropFirst(offset), length: length, into: &out)
     }
 
     mutating func printLinuxSLL2(_ bytes: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
@@ -288,6 +275,11 @@ public struct TcpdumpPrinter {
             return
         }
         appendEtherType(type, into: &out)
+        appendUndecoded(payload, length: length, into: &out)
+    }
+
+    /// `, length N: ` and the payload in hex: what tcpdump prints for a frame it cannot decode.
+    func appendUndecoded(_ payload: ByteView, length: Int, into out: inout TextBuffer) {
         out.append(", length ")
         out.append(length)
         out.append(": ")
