@@ -3,39 +3,9 @@ import XCTest
 
 /// `netlab sniff -r` against tcpdump 4.99.3's own output on the shared corpus (-nn and -nn -v).
 final class ConformanceTests: XCTestCase {
-    struct Tally {
-        var records = 0, lines = 0, matchedLines = 0
-        var outOfScope: [String: Int] = [:]
-        var mismatches: [String] = []
-    }
-
-    /// Compares one capture's output with a reference, record by record.
-    func compare(expected: String, actual: String, file: String, into tally: inout Tally) {
-        let want = ScopeClassifier.records(expected)
-        let got = ScopeClassifier.records(actual)
-        for (index, record) in want.enumerated() {
-            if let name = ScopeClassifier.outOfScopeClass(record) {
-                tally.outOfScope[name, default: 0] += 1
-                continue
-            }
-            tally.records += 1
-            let mine = index < got.count ? got[index].lines : []
-            for (lineIndex, line) in record.lines.enumerated() {
-                tally.lines += 1
-                if lineIndex < mine.count && mine[lineIndex] == line {
-                    tally.matchedLines += 1
-                } else if tally.mismatches.count < 40 {
-                    tally.mismatches.append(
-                        "\(file) record \(index + 1):\n  tcpdump: \(line)\n  netlab:  \(lineIndex < mine.count ? mine[lineIndex] : "<missing>")"
-                    )
-                }
-            }
-        }
-    }
-
-    func runCorpus(verbose: Bool) throws -> Tally {
+    func runCorpus(verbose: Bool) throws -> LineComparison.Tally {
         let corpus = try Harness.requireCorpus()
-        var tally = Tally()
+        var tally = LineComparison.Tally()
         let suffix = verbose ? "v" : "nn"
         // tcpdump's regression captures, listed in index.tsv.
         let index = try String(contentsOf: corpus.appendingPathComponent("tcpdump/index.tsv"), encoding: .utf8)
@@ -67,35 +37,21 @@ final class ConformanceTests: XCTestCase {
             if verbose { arguments.append("-v") }
             let result = try Harness.run(arguments)
             XCTAssertEqual(result.status, 0, "\(name): netlab exited \(result.status): \(result.stderr)")
-            compare(expected: expected, actual: result.stdout, file: name, into: &tally)
+            LineComparison.compare(expected: expected, actual: result.stdout, file: name, into: &tally)
         }
         return tally
     }
 
-    func report(_ tally: Tally, mode: String) -> Double {
-        let ratio = tally.lines == 0 ? 0 : Double(tally.matchedLines) / Double(tally.lines)
-        var text =
-            "\nCONFORMANCE \(mode): \(tally.matchedLines)/\(tally.lines) in-scope lines identical to tcpdump 4.99.3 "
-        text += String(format: "(%.2f%%), %d in-scope packets\n", ratio * 100, tally.records)
-        let skipped = tally.outOfScope.values.reduce(0, +)
-        text += "  out of scope (application decoders netlab does not have): \(skipped) packets: "
-        text += tally.outOfScope.sorted { $0.value > $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
-        text += "\n"
-        for mismatch in tally.mismatches { text += "  MISMATCH \(mismatch)\n" }
-        print(text)
-        return ratio
-    }
-
     func testMatchesTcpdumpNN() throws {
         let tally = try runCorpus(verbose: false)
-        let ratio = report(tally, mode: "tcpdump -nn")
+        let ratio = LineComparison.report(tally, mode: "tcpdump 4.99.3 -nn (corpus references)")
         XCTAssertGreaterThanOrEqual(ratio, 0.99, "in-scope line match below 99%")
         XCTAssertGreaterThan(tally.lines, 800, "too few in-scope lines: the classifier or the corpus changed")
     }
 
     func testMatchesTcpdumpVerbose() throws {
         let tally = try runCorpus(verbose: true)
-        let ratio = report(tally, mode: "tcpdump -nn -v")
+        let ratio = LineComparison.report(tally, mode: "tcpdump 4.99.3 -nn -v (corpus references)")
         XCTAssertGreaterThanOrEqual(ratio, 0.99, "in-scope line match below 99%")
         XCTAssertGreaterThan(tally.lines, 1500, "too few in-scope lines: the classifier or the corpus changed")
     }
