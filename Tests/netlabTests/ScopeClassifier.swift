@@ -1,9 +1,10 @@
 import Foundation
 
 /// Decides which tcpdump output records are "in scope" for netlab's decoders: link, ARP, IPv4,
-/// IPv6 with extension headers, TCP (with HTTP/SSH/SMTP/FTP/WHOIS/RTSP first lines), UDP,
+/// IPv6 with extension headers, TCP (every option tcpdump prints, MPTCP included, and the
+/// HTTP/SSH/SMTP/FTP/WHOIS/RTSP first lines), UDP,
 /// ICMP, ICMPv6 basics and IGMP, plus tcpdump's truncation and error marks. Records where
-/// tcpdump ran an application decoder netlab does not have (DNS, BGP, NTP, MPTCP, VXLAN, …)
+/// tcpdump ran an application decoder netlab does not have (DNS, BGP, NTP, VXLAN, …)
 /// are out of scope and reported by class instead of being compared.
 enum ScopeClassifier {
     /// A record: a timestamped line and the continuation lines under it.
@@ -47,7 +48,6 @@ enum ScopeClassifier {
         }
         if let transportIndex = record.lines.firstIndex(where: { $0.contains(": Flags [") }) {
             let transport = record.lines[transportIndex]
-            if transport.contains("mptcp") { return "tcp-option:mptcp" }
             // Whatever follows "length N" must be one of netlab's text protocols or RST data.
             if let range = transport.range(of: ", length ", options: .backwards) {
                 let after = transport[range.upperBound...].drop { $0.isNumber }

@@ -108,7 +108,7 @@ extension TcpdumpPrinter {
             let bases = (reversed: reversed, seq: baseSeq, ack: baseAck)
             let ok = try printTCPOptions(
                 segment.dropFirst(TCPHeader.minimumLength), length: headerLength - TCPHeader.minimumLength,
-                sackBase: bases.reversed ? bases.seq : bases.ack, into: &out)
+                sackBase: bases.reversed ? bases.seq : bases.ack, flags: flags, into: &out)
             if !ok { return }
             out.append("]")
         }
@@ -138,7 +138,7 @@ extension TcpdumpPrinter {
 
     /// Returns false after printing `[bad opt]` (the caller then ends the line there).
     private mutating func printTCPOptions(
-        _ view: ByteView, length: Int, sackBase: UInt32, into out: inout TextBuffer
+        _ view: ByteView, length: Int, sackBase: UInt32, flags: TCPHeader.Flags, into out: inout TextBuffer
     ) throws(Truncated) -> Bool {
         var remaining = length
         var offset = 0
@@ -173,7 +173,9 @@ extension TcpdumpPrinter {
             func check(_ needed: Int) throws(Truncated) -> Bool {
                 if needed > remaining { return false }
                 guard view.has(offset, needed) else {
-                    out.append(isFirst ? " [|tcp]" : " [|tcp]>")
+                    out.append(" [|")
+                    out.append(layer)
+                    out.append(isFirst ? "]" : "]>")
                     throw Truncated(marked: true)
                 }
                 return true
@@ -265,11 +267,9 @@ extension TcpdumpPrinter {
             case TCPOptionKind.multipath:
                 dataLength = optionLength - 2
                 guard try check(dataLength) else { return bad(&out) }
-                out.append(" ")
-                out.append(optionLength)
-                out.append(" ")
-                let subtype = dataLength > 0 ? view.u8(offset)! >> 4 : 0xFF
-                out.append(Self.multipathSubtypeName(subtype))
+                let option = view.dropFirst(offset - 2).prefix(optionLength)
+                layer = "mptcp"  // as tcpdump's mptcp_print sets it, for any later truncation mark
+                guard appendMultipath(option, flags: flags, into: &out) else { return bad(&out) }
             case TCPOptionKind.fastOpen:
                 dataLength = optionLength - 2
                 guard try check(dataLength) else { return bad(&out) }
@@ -307,21 +307,6 @@ extension TcpdumpPrinter {
             if kind == TCPOptionKind.endOfList { break }
         }
         return true
-    }
-
-    static func multipathSubtypeName(_ subtype: UInt8) -> StaticString {
-        switch subtype {
-        case 0: "capable"
-        case 1: "join"
-        case 2: "dss"
-        case 3: "add-addr"
-        case 4: "rem-addr"
-        case 5: "prio"
-        case 6: "fail"
-        case 7: "fast-close"
-        case 8: "tcprst"
-        default: "unknown"
-        }
     }
 
     private func appendFastOpen(_ cookie: ByteView, into out: inout TextBuffer) {
