@@ -136,6 +136,88 @@ extension TcpdumpPrinter {
             let inner = quoted
             let innerLength = Int(try inner.be16(2).orTruncated())
             try printIPv4(inner.prefix(innerLength), length: innerLength, into: &out)
+            layer = "icmp"
+        }
+        if verbosity > 0 && length > Self.extensionOffset
+            && (type == ICMPHeader.unreachable || type == ICMPHeader.timeExceeded
+                || type == ICMPHeader.parameterProblem)
+        {
+            try printMultipartExtension(message, length: length, into: &out)
+        }
+    }
+
+    /// RFC 4884 extensions start after the 8-byte header and 128 bytes of the original datagram.
+    static let extensionOffset = 136
+
+    /// ICMP multi-part extensions (RFC 4884), such as the MPLS label stack routers add to
+    /// time-exceeded messages (RFC 4950), as print-icmp.c shows them with -v.
+    private mutating func printMultipartExtension(_ message: ByteView, length: Int, into out: inout TextBuffer)
+        throws(Truncated)
+    {
+        let start = Self.extensionOffset
+        // tcpdump first checks that its whole extension structure (141 bytes) was captured.
+        guard message.count >= start + 5 else { throw Truncated() }
+        let extensionLength = length - start
+        let extensionBytes = message.dropFirst(start).prefix(extensionLength)
+        if message.u8(5)! == 0 && extensionBytes.count >= extensionLength
+            && InternetChecksum.compute(extensionBytes) != 0
+        {
+            return  // no length field and a bad checksum: not an extension after all
+        }
+        let version = message.u8(start)! >> 4
+        out.append("\n\tICMP Multi-Part extension v")
+        out.append(version)
+        guard version == 2 else {
+            out.append(" packet not supported")
+            return
+        }
+        if extensionBytes.count >= extensionLength {
+            out.append(", checksum 0x")
+            out.append(hex: UInt64(message.be16(start + 2)!), minDigits: 4)
+            out.append(InternetChecksum.compute(extensionBytes) != 0 ? " (incorrect)" : " (correct)")
+            out.append(", length ")
+            out.append(extensionLength)
+        }
+        var remaining = extensionLength - 4
+        var offset = start + 4
+        while remaining > 4 {
+            guard message.has(offset, 4) else { throw Truncated() }
+            let objectLength = Int(message.be16(offset)!)
+            let objectClass = message.u8(offset + 2)!
+            let objectType = message.u8(offset + 3)!
+            out.append("\n\t  ")
+            switch objectClass {
+            case 1: out.append("MPLS Stack Entry")
+            case 2: out.append("Extended Payload")
+            default: out.append("unknown")
+            }
+            out.append(" Object (")
+            out.append(objectClass)
+            out.append("), Class-Type: ")
+            out.append(objectType)
+            out.append(", length ")
+            out.append(objectLength)
+            offset += 4
+            remaining -= 4
+            if objectClass == 0 || objectLength < 4 { return }
+            let dataLength = objectLength - 4
+            if objectClass == 1 && objectType == 1 {
+                let entry = try message.be32(offset).orTruncated()
+                out.append("\n\t    label ")
+                out.append(entry >> 12)
+                out.append(", tc ")
+                out.append((entry >> 9) & 0x7)
+                if entry & 0x100 != 0 { out.append(", [S]") }
+                out.append(", ttl ")
+                out.append(entry & 0xFF)
+            } else {
+                let data = message.dropFirst(offset).prefix(dataLength)
+                appendHex(data, indent: "\n\t    ", into: &out)
+                if data.count < dataLength { throw Truncated() }
+            }
+            if remaining < dataLength { break }
+            remaining -= dataLength
+            offset += dataLength
         }
     }
 

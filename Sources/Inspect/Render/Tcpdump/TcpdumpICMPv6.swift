@@ -79,7 +79,7 @@ extension TcpdumpPrinter {
                 if proto == IPProtocol.tcp || proto == IPProtocol.udp { out.append(port) }
             default:
                 if verbosity <= 1 {
-                    appendHexAndASCII(message.prefix(length), into: &out)
+                    appendUnknownData(message, length: length, into: &out)
                     return
                 }
             }
@@ -170,12 +170,22 @@ extension TcpdumpPrinter {
         default:
             out.append(", length ")
             out.append(length)
-            if verbosity <= 1 { appendHexAndASCII(message.prefix(length), into: &out) }
+            if verbosity <= 1 { appendUnknownData(message, length: length, into: &out) }
             return
         }
         if verbosity == 0 {
             out.append(", length ")
             out.append(length)
+        }
+    }
+
+    /// print_unknown_data: the captured part of the message in hex, then a mark if cut short.
+    private func appendUnknownData(_ message: ByteView, length: Int, into out: inout TextBuffer) {
+        appendHex(message.prefix(length), indent: "\n\t", into: &out)
+        if message.count < length {
+            out.append(" [|")
+            out.append(layer)
+            out.append("]")
         }
     }
 

@@ -141,8 +141,10 @@ extension TcpdumpPrinter {
         case 3: out.append(",CE")
         default: break
         }
-        out.append(", ttl ")
-        out.append(ip.ttl)
+        if ip.ttl >= 1 {
+            out.append(", ttl ")
+            out.append(ip.ttl)
+        }
         out.append(", id ")
         out.append(ip.identification)
         out.append(", offset ")

@@ -273,9 +273,11 @@ extension TcpdumpPrinter {
                 out.append(", flags=0x")
                 out.append(hex: UInt64(flags))
             }
+            let tag = try view.be16(6).orTruncated()
             out.append(", tag=")
-            out.append(hex: UInt64(try view.be16(6).orTruncated()))
-            for index in 0...lastEntry {
+            out.append(hex: UInt64(tag))
+            // tcpdump 4.99 lists as many segments as the header length holds, not last-entry + 1.
+            for index in 0..<(units >> 1) {
                 guard view.has(8 + 16 * index, 16) else { throw Truncated() }
                 out.append(", [")
                 out.append(index)

@@ -286,6 +286,33 @@ public struct TcpdumpPrinter {
         appendHexAndASCII(payload, into: &out)
     }
 
+    /// tcpdump's print_unknown_data: hex words, 16 bytes a line, no ASCII column.
+    func appendHex(_ view: ByteView, indent: StaticString, into out: inout TextBuffer) {
+        var index = 0
+        while index + 1 < view.count {
+            if index % 16 == 0 {
+                out.append(indent)
+                out.append("0x")
+                out.append(hex: UInt64(index), minDigits: 4)
+                out.append(": ")
+            }
+            out.append(" ")
+            out.append(hex: UInt64(view.u8(index)!), minDigits: 2)
+            out.append(hex: UInt64(view.u8(index + 1)!), minDigits: 2)
+            index += 2
+        }
+        if index < view.count {
+            if index % 16 == 0 {
+                out.append(indent)
+                out.append("0x")
+                out.append(hex: UInt64(index), minDigits: 4)
+                out.append(": ")
+            }
+            out.append(" ")
+            out.append(hex: UInt64(view.u8(index)!), minDigits: 2)
+        }
+    }
+
     /// tcpdump's default printer for payloads it cannot decode: `\n\t0x0000:  hex  ascii`.
     func appendHexAndASCII(_ view: ByteView, into out: inout TextBuffer) {
         var offset = 0
