@@ -135,12 +135,15 @@ extension TcpdumpPrinter {
             try appendMLDv1(message, into: &out)
         case ICMPv6Header.listenerReportV2:
             try appendMLDv2Report(message, length: length, into: &out)
-        case ICMPv6Header.routerSolicitation, ICMPv6Header.routerAdvertisement:
-            break
+        case ICMPv6Header.routerSolicitation:
+            if verbosity > 0 { try printNeighborDiscoveryOptions(message.prefix(length).dropFirst(8), into: &out) }
+        case ICMPv6Header.routerAdvertisement:
+            if verbosity > 0 { try printRouterAdvertisement(message, length: length, into: &out) }
         case ICMPv6Header.neighborSolicitation:
             guard message.has(8, 16) else { throw Truncated() }
             out.append(", who has ")
             out.append(ipv6: message.dropFirst(8))
+            if verbosity > 0 { try printNeighborDiscoveryOptions(message.prefix(length).dropFirst(24), into: &out) }
         case ICMPv6Header.neighborAdvertisement:
             guard message.has(8, 16) else { throw Truncated() }
             out.append(", tgt is ")
@@ -148,16 +151,11 @@ extension TcpdumpPrinter {
             if verbosity > 0 {
                 let flags = try message.be32(4).orTruncated()
                 out.append(", Flags [")
-                var names: [StaticString] = []
-                if flags & 0x8000_0000 != 0 { names.append("router") }
-                if flags & 0x4000_0000 != 0 { names.append("solicited") }
-                if flags & 0x2000_0000 != 0 { names.append("override") }
-                if names.isEmpty { out.append("none") }
-                for (index, name) in names.enumerated() {
-                    if index > 0 { out.append(", ") }
-                    out.append(name)
-                }
+                appendBits(
+                    flags, [(0x8000_0000, "router"), (0x4000_0000, "solicited"), (0x2000_0000, "override")],
+                    into: &out)
                 out.append("]")
+                try printNeighborDiscoveryOptions(message.prefix(length).dropFirst(24), into: &out)
             }
         case ICMPv6Header.redirect:
             guard message.has(8, 32) else { throw Truncated() }
