@@ -3,6 +3,7 @@ enum LineComparison {
     struct Tally {
         var records = 0, lines = 0, matchedLines = 0
         var outOfScope: [String: Int] = [:]
+        var examples: [String: String] = [:]
         var mismatches: [String] = []
     }
 
@@ -13,6 +14,9 @@ enum LineComparison {
         for (index, record) in want.enumerated() {
             if let name = ScopeClassifier.outOfScopeClass(record) {
                 tally.outOfScope[name, default: 0] += 1
+                if tally.examples[name] == nil {
+                    tally.examples[name] = String(record.lines.joined(separator: " | ").prefix(200))
+                }
                 continue
             }
             tally.records += 1
@@ -39,6 +43,9 @@ enum LineComparison {
         text += "  out of scope (application decoders netlab does not have): \(skipped) packets: "
         text += tally.outOfScope.sorted { $0.value > $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
         text += "\n"
+        for (name, count) in tally.outOfScope.sorted(by: { $0.value > $1.value }).prefix(12) {
+            text += "  example \(name) (\(count)): \(tally.examples[name] ?? "")\n"
+        }
         for mismatch in tally.mismatches { text += "  MISMATCH \(mismatch)\n" }
         print(text)
         return ratio

@@ -14,7 +14,9 @@ enum ScopeClassifier {
 
     static func records(_ text: String) -> [Record] {
         var result: [Record] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }  // the final newline ends a line, it does not start one
+        for line in lines {
             let line = String(line)
             if startsWithTimestamp(line) || line.hasPrefix("[Invalid header") || result.isEmpty {
                 result.append(Record(lines: [line]))
@@ -22,7 +24,6 @@ enum ScopeClassifier {
                 result[result.count - 1].lines.append(line)
             }
         }
-        if let last = result.last, last.lines == [""] { result.removeLast() }
         return result
     }
 
@@ -40,6 +41,19 @@ enum ScopeClassifier {
         // Link layers and protocols tcpdump decodes and netlab does not.
         for (marker, name) in foreignMarkers where text.contains(marker) { return name }
         if body.hasPrefix("ARP, ") { return nil }
+        if text.contains("ICMP6, ") {
+            for unsupported in ["router renumbering", "who-are-you", "node information"]
+            where text.contains(unsupported) {
+                return "icmp6:" + unsupported
+            }
+        }
+        // netlab's own marks and fallbacks: truncation at a layer it decodes, fragments and
+        // unknown IP protocols, and frames with an EtherType it does not decode.
+        if netlabMarks.contains(where: { text.contains($0) }) || text.contains("ip-proto-")
+            || body.contains("ethertype ")
+        {
+            return nil
+        }
         guard
             body.hasPrefix("IP ") || body.hasPrefix("IP6 ") || body.hasPrefix("IP6,") || body.hasPrefix("IP (")
                 || body.hasPrefix(" [|") || body.hasPrefix("[Invalid")
@@ -62,13 +76,7 @@ enum ScopeClassifier {
             }
             return nil
         }
-        if text.contains(": ICMP ") || text.contains("ICMP6, ") || text.contains(": igmp") {
-            for unsupported in ["router renumbering", "who-are-you", "node information", "option ("]
-            where text.contains(unsupported) {
-                return "icmp6:" + unsupported
-            }
-            return nil
-        }
+        if text.contains(": ICMP ") || text.contains("ICMP6, ") || text.contains(": igmp") { return nil }
         if text.contains("UDP, length") || text.contains("UDP, bad length") || text.contains("truncated-udp") {
             return nil
         }
@@ -82,6 +90,13 @@ enum ScopeClassifier {
         let trimmed = text.drop { $0 == ":" || $0 == " " || $0 == "," || $0 == "\t" }
         return String(trimmed.prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "/" }.prefix(16))
     }
+
+    /// Truncation marks of the layers netlab decodes.
+    static let netlabMarks: [String] = [
+        "ether", "vlan", "llc", "null", "sll", "sll2", "ipnet", "ipoib", "brcm-tag-prepend", "arp", "ip", "ip6",
+        "hbhopt", "dstopt", "rt6", "frag6", "tcp", "mptcp", "udp", "icmp", "icmp6", "igmp", "http", "ssh", "smtp",
+        "ftp", "whois", "rtsp",
+    ].map { "[|\($0)]" }
 
     /// Markers of decoders netlab does not have, checked over the whole record.
     static let foreignMarkers: [(String, String)] = [
