@@ -31,7 +31,14 @@ run() {
   run netlab-half $NETLAB sniff -r $half
 } > out/results.txt
 
-awk -v packets="$packets" '
+# Same output? netlab is meant to print exactly what tcpdump -nn prints.
+if cmp -s <($NETLAB sniff -r $file 2>/dev/null) <(tcpdump -nn -r $file 2>/dev/null); then
+  identical="identical to tcpdump -nn on all $packets packets"
+else
+  identical="DIFFERENT from tcpdump -nn (run: diff <(netlab sniff -r $file) <(tcpdump -nn -r $file))"
+fi
+
+awk -v packets="$packets" -v identical="$identical" '
   { secs[$1] = $2; rss[$1] = $3 }
   END {
     printf "decode benchmark: %d packets, release build, output to /dev/null\n", packets
@@ -45,4 +52,5 @@ awk -v packets="$packets" '
     printf "netlab vs tshark:  %.2fx faster (goal >= 3x)\n", secs["tshark"] / secs["netlab"]
     printf "netlab vs floor:   %.2fx the time of a counting loop (goal <= 2x)\n", secs["netlab"] / (secs["floor"] > 0 ? secs["floor"] : 0.01)
     printf "netlab RSS: %.1f MB on half the file, %.1f MB on all of it (goal: flat, < 64 MB)\n", rss["netlab-half"] / 1024, rss["netlab"] / 1024
+    printf "netlab output: %s\n", identical
   }' out/results.txt

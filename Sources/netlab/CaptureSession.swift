@@ -5,10 +5,9 @@ import Inspect
 /// until the file ends, a count is reached or Ctrl-C.
 final class CaptureSession {
     let handle: CaptureHandle
-    let console: Console
     let writer: CaptureWriter?
-    var printer: TcpdumpPrinter
     let linkType: LinkType
+    let verbosity: Int
     let printing: Bool
 
     struct Outcome {
@@ -30,34 +29,43 @@ final class CaptureSession {
     init(handle: CaptureHandle, linkType: LinkType, verbosity: Int, printing: Bool, writer: CaptureWriter?) {
         self.handle = handle
         self.linkType = linkType
+        self.verbosity = verbosity
         self.printing = printing
         self.writer = writer
-        console = Console(flushEachRecord: handle.isLive)
-        let localTime = LocalTime()
-        printer = TcpdumpPrinter(
-            verbosity: verbosity, utcOffset: { localTime.offset(at: $0) }, interfaceName: interfaceName)
     }
 
     func run(count: Int) throws(CaptureError) -> Outcome {
         if handle.isLive { StopSignals.route(to: handle) }
         defer { if handle.isLive { StopSignals.release() } }
+        // Printer and buffer are locals: the per-packet path then needs no dynamic
+        // exclusivity checks on class properties.
+        let localTime = LocalTime()
+        var printer = TcpdumpPrinter(
+            verbosity: verbosity, utcOffset: { localTime.offset(at: $0) }, interfaceName: interfaceName)
+        var out = TextBuffer(capacity: 1 << 17)
+        // Live captures flush every packet, so lines appear as packets arrive.
+        let flushLimit = handle.isLive ? 0 : 1 << 16
+        let linkType = linkType, printing = printing, writer = writer, isLive = handle.isLive
         var packets = 0
+        var readerGone = false
         let stop = try handle.forEach(count: count) { packet in
             packets += 1
             if let writer {
                 writer.write(packet)
-                if handle.isLive { writer.flush() }
+                if isLive { writer.flush() }
             }
             if printing {
                 printer.print(
                     ByteView(packet.bytes), wireLength: packet.wireLength, linkType: linkType,
-                    seconds: packet.seconds, microseconds: packet.fraction, into: &console.buffer)
-                console.recordDone()
-                if console.closed { return false }
+                    seconds: packet.seconds, microseconds: packet.fraction, into: &out)
+                if out.count > flushLimit && !Console.write(&out) {
+                    readerGone = true
+                    return false
+                }
             }
             return true
         }
-        console.flush()
+        if !readerGone { _ = Console.write(&out) }
         writer?.flush()
         return Outcome(packets: packets, statistics: handle.statistics(), stop: stop)
     }

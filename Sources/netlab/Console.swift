@@ -24,23 +24,27 @@ final class Console {
     }
 
     func flush() {
-        guard !closed else {
-            buffer.removeAll()
-            return
-        }
-        buffer.withBytes { raw in
+        if !closed && !Console.write(&buffer) { closed = true }
+        buffer.removeAll()
+    }
+
+    /// Writes `buffer` to standard output and empties it; false once the reader has gone
+    /// (EPIPE), after which output is discarded.
+    static func write(_ buffer: inout TextBuffer) -> Bool {
+        let ok = buffer.withBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let written = write(1, raw.baseAddress! + offset, raw.count - offset)
+                let written = Glibc.write(1, raw.baseAddress! + offset, raw.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
-                    closed = true
-                    return
+                    return false
                 }
                 offset += written
             }
+            return true
         }
         buffer.removeAll()
+        return ok
     }
 
     func line(_ text: String) {
@@ -52,7 +56,7 @@ final class Console {
     static func error(_ text: String) {
         var bytes = Array(text.utf8)
         bytes.append(0x0A)
-        bytes.withUnsafeBytes { raw in _ = write(2, raw.baseAddress!, raw.count) }
+        bytes.withUnsafeBytes { raw in _ = Glibc.write(2, raw.baseAddress!, raw.count) }
     }
 
     static var stdoutIsTerminal: Bool { isatty(1) == 1 }

@@ -60,7 +60,7 @@ public struct TextBuffer: ~Copyable {
         commit(source.count)
     }
 
-    @inlinable public mutating func append(_ text: StaticString) {
+    @inlinable @inline(__always) public mutating func append(_ text: StaticString) {
         let length = text.utf8CodeUnitCount
         let target = reserve(length)
         let source = text.utf8Start
@@ -93,16 +93,12 @@ public struct TextBuffer: ~Copyable {
         commit(1)
     }
 
-    /// "00" through "99", for writing decimals two digits per division.
-    @usableFromInline static let digitPairs: [UInt8] = {
-        var pairs: [UInt8] = []
-        for value in 0..<100 {
-            let tens = UInt8(value / 10), ones = UInt8(value % 10)
-            pairs.append(0x30 + tens)
-            pairs.append(0x30 + ones)
-        }
-        return pairs
-    }()
+    /// "00" through "99", for writing decimals two digits per division (a literal: no lazy
+    /// initialization to check on every call).
+    @usableFromInline static let digitPairs: StaticString = """
+        0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
+        5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899
+        """
 
     /// Unsigned decimal.
     @inlinable public mutating func append(decimal value: UInt64) {
@@ -119,16 +115,15 @@ public struct TextBuffer: ~Copyable {
         let target = reserve(digits)
         var rest = value
         var index = digits
-        Self.digitPairs.withUnsafeBufferPointer { pairs in
-            while rest >= 10 {
-                let pair = Int(truncatingIfNeeded: rest % 100) &* 2
-                rest /= 100
-                index -= 2
-                target[index] = pairs[pair]
-                target[index + 1] = pairs[pair + 1]
-            }
-            if index > 0 { target[0] = 0x30 &+ UInt8(truncatingIfNeeded: rest) }
+        let pairs = Self.digitPairs.utf8Start
+        while rest >= 10 {
+            let pair = Int(truncatingIfNeeded: rest % 100) &* 2
+            rest /= 100
+            index -= 2
+            target[index] = pairs[pair]
+            target[index + 1] = pairs[pair + 1]
         }
+        if index > 0 { target[0] = 0x30 &+ UInt8(truncatingIfNeeded: rest) }
         commit(digits)
     }
 
