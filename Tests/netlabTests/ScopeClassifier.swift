@@ -37,7 +37,11 @@ enum ScopeClassifier {
     static func outOfScopeClass(_ record: Record) -> String? {
         let text = record.lines.joined(separator: "\n")
         let first = record.lines[0]
-        let body = String(first.dropFirst(16))
+        var body = String(first.dropFirst(16))
+        // LINUX_SLL2 puts the interface name and packet direction first ("lo    In  IP …").
+        if let prefix = body.range(of: #"^\S+ +(In|Out|B|M|P|\?) +(?=IP|ARP)"#, options: .regularExpression) {
+            body.removeSubrange(prefix)
+        }
         // Link layers and protocols tcpdump decodes and netlab does not.
         for (marker, name) in foreignMarkers where text.contains(marker) { return name }
         if body.hasPrefix("ARP, ") { return nil }
