@@ -1,0 +1,124 @@
+/// One header or trailer field: the name as sent (case kept) and the value without the
+/// optional whitespace around it. `value` decodes the raw bytes as UTF-8 (obs-text that is
+/// not UTF-8 shows as U+FFFD); `rawValue` keeps them.
+public struct HTTPField: Sendable, Equatable {
+    public var name: String
+    public var rawValue: [UInt8]
+    public var value: String { String(decoding: rawValue, as: UTF8.self) }
+
+    public init(name: String, rawValue: [UInt8]) {
+        self.name = name
+        self.rawValue = rawValue
+    }
+}
+
+/// The protocol and version from a start line (`HTTP/1.1`, `HTTP/0.9` for a bare
+/// `GET /`, or the RTSP/ICE variants llhttp also accepts).
+public struct HTTPVersion: Sendable, Equatable, CustomStringConvertible {
+    public var protocolName: String
+    public var major: Int
+    public var minor: Int
+    public var description: String { "\(protocolName)/\(major).\(minor)" }
+    public static let http09 = HTTPVersion(protocolName: "HTTP", major: 0, minor: 9)
+    public static let http10 = HTTPVersion(protocolName: "HTTP", major: 1, minor: 0)
+    public static let http11 = HTTPVersion(protocolName: "HTTP", major: 1, minor: 1)
+}
+
+/// A request line or status line with its header fields, as the parser saw them.
+public struct HTTPHead: Sendable, Equatable {
+    public enum StartLine: Sendable, Equatable {
+        case request(method: String, target: String)
+        case response(status: Int, reason: String)
+    }
+    public var startLine: StartLine
+    public var version: HTTPVersion
+    public var fields: [HTTPField]
+
+    public var method: String? {
+        if case .request(let method, _) = startLine { return method }
+        return nil
+    }
+    public var target: String? {
+        if case .request(_, let target) = startLine { return target }
+        return nil
+    }
+    public var status: Int? {
+        if case .response(let status, _) = startLine { return status }
+        return nil
+    }
+    public var reason: String? {
+        if case .response(_, let reason) = startLine { return reason }
+        return nil
+    }
+
+    /// Values of every field with this name (case-insensitive), in order.
+    public func values(_ name: String) -> [String] {
+        let wanted = name.lowercased()
+        return fields.filter { $0.name.lowercased() == wanted }.map(\.value)
+    }
+
+    /// Comma-separated list members of every field with this name, lower-cased and trimmed.
+    public func tokens(_ name: String) -> [String] {
+        values(name).flatMap { $0.split(separator: ",") }.map {
+            $0.trimmingWhitespace().lowercased()
+        }.filter { !$0.isEmpty }
+    }
+
+    /// Whether the connection stays open after this message (RFC 9112 §9.3).
+    public var keepAlive: Bool {
+        let connection = tokens("Connection")
+        if connection.contains("close") { return false }
+        if version.major == 1 && version.minor == 0 { return connection.contains("keep-alive") }
+        return version.major >= 1
+    }
+}
+
+extension Substring {
+    func trimmingWhitespace() -> String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}
+
+/// Why the parser refused the bytes. `status` is what a server answers (RFC 9110 §15).
+public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        case badStartLine, badVersion, badMethod, badTarget, badStatus
+        case badFieldName, badFieldValue, whitespaceBeforeColon, obsoleteLineFolding
+        case bareCR, bareLF, mixedLineEndings
+        case badContentLength, conflictingContentLength, contentLengthWithTransferEncoding
+        case badTransferEncoding, badChunk
+        case startLineTooLong, headersTooLarge, tooManyFields, bodyTooLarge
+        case dataAfterClose
+    }
+    public var kind: Kind
+    public var reason: String
+    /// Bytes consumed before the error, counted from the start of the stream.
+    public var offset: Int
+
+    public var status: Int {
+        switch kind {
+        case .startLineTooLong: 414
+        case .headersTooLarge, .tooManyFields: 431
+        case .bodyTooLarge: 413
+        case .badVersion: 505
+        default: 400
+        }
+    }
+
+    public var description: String { "\(reason) (at byte \(offset))" }
+}
+
+/// What the parser found, in stream order.
+public enum HTTPEvent: Sendable, Equatable {
+    case head(HTTPHead)
+    case body([UInt8])
+    /// The message is complete (with chunked trailers, if any). `keepAlive`: whether the
+    /// connection can carry another message (false when the body ran to the close).
+    case end(trailers: [HTTPField], keepAlive: Bool)
+    /// The connection switched protocols (101, CONNECT, or a request with Upgrade): what
+    /// follows is not HTTP. Later bytes are reported as `.tunnel`.
+    case upgrade
+    case tunnel([UInt8])
+    /// The bytes broke the protocol; nothing more is parsed on this stream. Always the last event.
+    case failed(HTTPParseError)
+}
