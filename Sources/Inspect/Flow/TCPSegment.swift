@@ -10,7 +10,14 @@ public struct TCPSegment: Sendable, Equatable {
     public var sequence: UInt32
     public var acknowledgment: UInt32
     public var window: UInt16
+    /// The captured payload (may be shorter than `payloadLength` when the capture was cut).
     public var payload: [UInt8]
+    /// Payload length from the IP and TCP headers, whatever was captured.
+    public var payloadLength: Int = 0
+    /// Options that matter for tracking (nil when absent).
+    public var maximumSegmentSize: UInt16?
+    public var windowScale: UInt8?
+    public var sackPermitted = false
 
     public var isSYN: Bool { flags & TCPHeader.Flags.syn.rawValue != 0 }
     public var isACK: Bool { flags & TCPHeader.Flags.ack.rawValue != 0 }
@@ -51,12 +58,14 @@ public struct TCPSegment: Sendable, Equatable {
         var text = TextBuffer(capacity: 64)
         let segment: ByteView
         let source: String, destination: String
+        let transportLength: Int
         switch network.u8(0).map({ $0 >> 4 }) {
         case 4:
             guard let ip = IPv4Header(network), ip.proto == IPProtocol.tcp, ip.fragmentOffset == 0,
                 ip.headerLength >= 20, Int(ip.totalLength) >= ip.headerLength
             else { return nil }
             segment = network.prefix(Int(ip.totalLength)).dropFirst(ip.headerLength)
+            transportLength = Int(ip.totalLength) - ip.headerLength
             text.append(ipv4: ip.source)
             source = text.string
             text.removeAll()
@@ -65,6 +74,7 @@ public struct TCPSegment: Sendable, Equatable {
         case 6:
             guard let ip = IPv6Header(network), ip.nextHeader == IPProtocol.tcp else { return nil }
             segment = network.prefix(Int(ip.payloadLength) + IPv6Header.length).dropFirst(IPv6Header.length)
+            transportLength = Int(ip.payloadLength)
             text.append(ipv6: ip.source)
             source = text.string
             text.removeAll()
@@ -77,9 +87,32 @@ public struct TCPSegment: Sendable, Equatable {
             let flags = tcp.flags, let sequence = tcp.sequenceNumber, let acknowledgment = tcp.acknowledgmentNumber,
             let window = tcp.window, segment.count >= headerLength
         else { return nil }
-        return TCPSegment(
+        var result = TCPSegment(
             source: source, destination: destination, sourcePort: tcp.sourcePort,
             destinationPort: tcp.destinationPort, flags: flags.rawValue, sequence: sequence,
             acknowledgment: acknowledgment, window: window, payload: segment.dropFirst(headerLength).bytes)
+        result.payloadLength = max(0, transportLength - headerLength)
+        result.readOptions(segment.prefix(headerLength).dropFirst(TCPHeader.minimumLength))
+        return result
+    }
+
+    /// MSS, window scale and SACK-permitted, the options a tracker needs (RFC 9293 §3.2, RFC 7323).
+    mutating func readOptions(_ options: ByteView) {
+        var offset = 0
+        while let kind = options.u8(offset) {
+            if kind == TCPOptionKind.endOfList { return }
+            if kind == TCPOptionKind.noOperation {
+                offset += 1
+                continue
+            }
+            guard let length = options.u8(offset + 1), length >= 2, options.has(offset, Int(length)) else { return }
+            switch kind {
+            case TCPOptionKind.maxSegmentSize where length == 4: maximumSegmentSize = options.be16(offset + 2)
+            case TCPOptionKind.windowScale where length == 3: windowScale = options.u8(offset + 2)
+            case TCPOptionKind.sackPermitted: sackPermitted = true
+            default: break
+            }
+            offset += Int(length)
+        }
     }
 }

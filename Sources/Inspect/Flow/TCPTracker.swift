@@ -1,0 +1,219 @@
+/// Follows every TCP connection in a capture (IPv4 and IPv6): who is client and server, each
+/// side's RFC 9293 state, per-direction counters, in-order data (reassembly with memory
+/// bounds) and tshark-compatible analysis flags. Feed segments in capture order.
+public struct TCPTracker {
+    /// Memory limits with their defaults.
+    public struct Limits: Sendable {
+        /// Bytes one direction may hold while waiting for a missing segment.
+        public var waitingBytesPerDirection = 1 << 20
+        /// Connections remembered at once; the least recently active is forgotten beyond it.
+        public var connections = 65_536
+        public init() {}
+    }
+
+    /// One connection (a `tcp.stream` in tshark's numbering: 0, 1, … in order of appearance).
+    public struct Connection: Sendable {
+        public let stream: Int
+        public let client: String
+        public let server: String
+        public var clientState: TCPState
+        public var serverState: TCPState
+        public var sawHandshake: Bool
+        public var clientISN: UInt32?
+        public var serverISN: UInt32?
+        /// Frames and frame bytes (wire lengths), client → server and server → client.
+        public var framesToServer = 0, bytesToServer = 0, framesToClient = 0, bytesToClient = 0
+        public var firstFrame: Int, lastFrame: Int
+        public var firstTime: Double, lastTime: Double
+        /// Who closed first (sent the first FIN), and whether a reset ended it.
+        public var firstToClose: TCPRole?
+        public var reset = false
+        var reassembly: [StreamReassembler]
+        var analysis = [TCPDirectionAnalysis(), TCPDirectionAnalysis()]
+        var synTime: Double?
+        var firstRTT: Double?
+        var finSequence: [UInt32?] = [nil, nil]
+
+        public func state(_ role: TCPRole) -> TCPState { role == .client ? clientState : serverState }
+        mutating func setState(_ role: TCPRole, _ state: TCPState, _ changes: inout [TCPStateChange]) {
+            let old = self.state(role)
+            guard old != state else { return }
+            if role == .client { clientState = state } else { serverState = state }
+            changes.append(TCPStateChange(role: role, from: old, to: state))
+        }
+        public var isFinished: Bool { clientState == .closed || clientState == .timeWait || reset }
+    }
+
+    /// What one segment meant.
+    public struct Observation: Sendable {
+        public var stream: Int
+        public var role: TCPRole
+        public var stateChanges: [TCPStateChange]
+        public var flags: TCPAnalysisFlags
+        /// In-order bytes this segment made available, in its direction.
+        public var delivered: [StreamReassembler.Chunk]
+        public var relativeSequence: UInt32
+        public var relativeAcknowledgment: UInt32
+        public var isNewConnection: Bool
+    }
+
+    public var limits: Limits
+    public private(set) var connections: [Connection] = []
+    /// Index into `connections` by the two endpoints (client first when known).
+    private var index: [String: Int] = [:]
+
+    public init(limits: Limits = Limits()) { self.limits = limits }
+
+    static func key(_ a: String, _ b: String) -> String { a < b ? a + " " + b : b + " " + a }
+
+    public mutating func process(_ segment: TCPSegment, frame: Int, time: Double, wireLength: Int) -> Observation {
+        let from = segment.sourceEndpoint, to = segment.destinationEndpoint
+        let key = Self.key(from, to)
+        var isNew = false
+        var position = index[key]
+        // A new SYN on a finished connection is a new connection (port reuse), as in tshark.
+        if let known = position, segment.isSYN && !segment.isACK, connections[known].isFinished,
+            connections[known].clientISN != segment.sequence
+        {
+            position = nil
+        }
+        if position == nil {
+            isNew = true
+            let clientIsSource: Bool
+            if segment.isSYN {
+                clientIsSource = !segment.isACK
+            } else {
+                clientIsSource = segment.sourcePort >= segment.destinationPort
+            }
+            let client = clientIsSource ? from : to, server = clientIsSource ? to : from
+            let midstream = !segment.isSYN
+            let connection = Connection(
+                stream: connections.count, client: client, server: server,
+                clientState: midstream ? .established : .closed, serverState: midstream ? .established : .listen,
+                sawHandshake: !midstream, firstFrame: frame, lastFrame: frame, firstTime: time, lastTime: time,
+                reassembly: [
+                    StreamReassembler(limit: limits.waitingBytesPerDirection),
+                    StreamReassembler(limit: limits.waitingBytesPerDirection),
+                ])
+            connections.append(connection)
+            position = connections.count - 1
+            index[key] = position
+        }
+        let at = position!
+        var connection = connections[at]
+        let role: TCPRole = from == connection.client ? .client : .server
+        let direction = role == .client ? 0 : 1
+        var changes: [TCPStateChange] = []
+        track(segment, role: role, time: time, connection: &connection, changes: &changes)
+
+        connection.lastFrame = frame
+        connection.lastTime = time
+        if role == .client {
+            connection.framesToServer += 1
+            connection.bytesToServer += wireLength
+        } else {
+            connection.framesToClient += 1
+            connection.bytesToClient += wireLength
+        }
+        var forward = connection.analysis[direction], reverse = connection.analysis[1 - direction]
+        let flags = analyzeSegment(
+            segment, time: time, forward: &forward, reverse: &reverse, firstRTT: connection.firstRTT)
+        connection.analysis[direction] = forward
+        connection.analysis[1 - direction] = reverse
+
+        var delivered: [StreamReassembler.Chunk] = []
+        if !segment.payload.isEmpty || segment.isSYN {
+            delivered = connection.reassembly[direction].add(
+                sequence: segment.sequence, payload: Array(segment.payload.prefix(segment.payloadLength)),
+                syn: segment.isSYN)
+        }
+        let ownISN = role == .client ? connection.clientISN : connection.serverISN
+        let peerISN = role == .client ? connection.serverISN : connection.clientISN
+        connections[at] = connection
+        return Observation(
+            stream: connection.stream, role: role, stateChanges: changes, flags: flags, delivered: delivered,
+            relativeSequence: segment.sequence &- (ownISN ?? segment.sequence),
+            relativeAcknowledgment: segment.acknowledgment &- (peerISN ?? segment.acknowledgment),
+            isNewConnection: isNew)
+    }
+
+    /// Both endpoints' states from what this segment says (RFC 9293 §3.3.2, Figure 5).
+    private func track(
+        _ segment: TCPSegment, role: TCPRole, time: Double, connection: inout Connection,
+        changes: inout [TCPStateChange]
+    ) {
+        let peer = role.other
+        if segment.isRST {
+            connection.reset = true
+            connection.setState(role, .closed, &changes)
+            connection.setState(peer, .closed, &changes)
+            return
+        }
+        if segment.isSYN && !segment.isACK {
+            if role == .client {
+                connection.clientISN = segment.sequence
+            } else {
+                connection.serverISN = segment.sequence
+            }
+            connection.synTime = time
+            connection.setState(role, .synSent, &changes)
+            if connection.state(peer) == .closed { connection.setState(peer, .listen, &changes) }
+            return
+        }
+        if segment.isSYN && segment.isACK {
+            if role == .client {
+                connection.clientISN = segment.sequence
+            } else {
+                connection.serverISN = segment.sequence
+            }
+            connection.setState(role, .synReceived, &changes)
+            return
+        }
+        // An ACK: what it acknowledges moves the peer on.
+        if segment.isACK {
+            let peerState = connection.state(peer)
+            let ownState = connection.state(role)
+            if ownState == .synSent && peerState == .synReceived {
+                // Third segment of the handshake: both sides are now established.
+                if let synTime = connection.synTime, connection.firstRTT == nil { connection.firstRTT = time - synTime }
+                connection.setState(role, .established, &changes)
+                connection.setState(peer, .established, &changes)
+            } else if let fin = connection.finSequence[peer == .client ? 0 : 1],
+                Int32(bitPattern: segment.acknowledgment &- (fin &+ 1)) >= 0
+            {
+                switch peerState {
+                case .finWait1: connection.setState(peer, .finWait2, &changes)
+                case .closing: connection.setState(peer, .timeWait, &changes)
+                case .lastAck: connection.setState(peer, .closed, &changes)
+                default: break
+                }
+            }
+        }
+        if segment.isFIN {
+            let direction = role == .client ? 0 : 1
+            if connection.finSequence[direction] == nil {
+                connection.finSequence[direction] =
+                    segment.sequence &+ UInt32(truncatingIfNeeded: segment.payloadLength)
+            }
+            if connection.firstToClose == nil { connection.firstToClose = role }
+            switch connection.state(role) {
+            case .established, .synReceived: connection.setState(role, .finWait1, &changes)
+            case .closeWait: connection.setState(role, .lastAck, &changes)
+            default: break
+            }
+            switch connection.state(peer) {
+            case .established: connection.setState(peer, .closeWait, &changes)
+            case .finWait1: connection.setState(peer, .closing, &changes)
+            case .finWait2: connection.setState(peer, .timeWait, &changes)
+            default: break
+            }
+        }
+    }
+
+    /// Ends every connection: data still waiting behind a hole comes out after a gap.
+    public mutating func flush(stream: Int, role: TCPRole) -> [StreamReassembler.Chunk] {
+        connections[stream].reassembly[role == .client ? 0 : 1].flush()
+    }
+
+    public func connection(_ stream: Int) -> Connection { connections[stream] }
+}
