@@ -9,6 +9,19 @@ final class CaptureSession {
     let linkType: LinkType
     let verbosity: Int
     let printing: Bool
+    let view: View
+
+    /// What to print for the packets.
+    enum View {
+        /// tcpdump lines.
+        case packets
+        /// One line per HTTP message instead of packets.
+        case http
+        /// tcpdump lines with a plain-language explanation, state changes and analysis flags.
+        case explain
+        /// JSON Lines: packets, TCP state changes and HTTP messages.
+        case json
+    }
 
     struct Outcome {
         var packets: Int
@@ -26,7 +39,11 @@ final class CaptureSession {
         }
     }
 
-    init(handle: CaptureHandle, linkType: LinkType, verbosity: Int, printing: Bool, writer: CaptureWriter?) {
+    init(
+        handle: CaptureHandle, linkType: LinkType, verbosity: Int, printing: Bool, writer: CaptureWriter?,
+        view: View = .packets
+    ) {
+        self.view = view
         self.handle = handle
         self.linkType = linkType
         self.verbosity = verbosity
@@ -43,9 +60,11 @@ final class CaptureSession {
         var printer = TcpdumpPrinter(
             verbosity: verbosity, utcOffset: { localTime.offset(at: $0) }, interfaceName: interfaceName)
         var out = TextBuffer(capacity: 1 << 17)
+        var analyzer = CaptureAnalyzer()
+        var narrator = HandshakeNarrator()
         // Live captures flush every packet, so lines appear as packets arrive.
         let flushLimit = handle.isLive ? 0 : 1 << 16
-        let linkType = linkType, printing = printing, writer = writer, isLive = handle.isLive
+        let linkType = linkType, printing = printing, writer = writer, isLive = handle.isLive, view = view
         var packets = 0
         var readerGone = false
         let stop = try handle.forEach(count: count) { packet in
@@ -55,9 +74,20 @@ final class CaptureSession {
                 if isLive { writer.flush() }
             }
             if printing {
-                printer.print(
-                    ByteView(packet.bytes), wireLength: packet.wireLength, linkType: linkType,
-                    seconds: packet.seconds, microseconds: packet.fraction, into: &out)
+                let bytes = ByteView(packet.bytes)
+                switch view {
+                case .packets:
+                    printer.print(
+                        bytes, wireLength: packet.wireLength, linkType: linkType, seconds: packet.seconds,
+                        microseconds: packet.fraction, into: &out)
+                case .http, .explain, .json:
+                    let result = analyzer.add(
+                        bytes, linkType: linkType, wireLength: packet.wireLength, seconds: packet.seconds,
+                        microseconds: packet.fraction)
+                    render(
+                        result, packet: packet, bytes: bytes, frame: analyzer.frames, printer: &printer,
+                        narrator: &narrator, analyzer: analyzer, into: &out)
+                }
                 if out.count > flushLimit && !Console.write(&out) {
                     readerGone = true
                     return false
@@ -65,8 +95,64 @@ final class CaptureSession {
             }
             return true
         }
+        if printing && view != .packets {
+            for message in analyzer.finish() { renderHTTP(message, analyzer: analyzer, into: &out) }
+        }
         if !readerGone { _ = Console.write(&out) }
         writer?.flush()
         return Outcome(packets: packets, statistics: handle.statistics(), stop: stop)
+    }
+
+    /// The analysed views of one frame.
+    private func render(
+        _ result: CaptureAnalyzer.FrameResult, packet: CapturedPacket, bytes: ByteView, frame: Int,
+        printer: inout TcpdumpPrinter, narrator: inout HandshakeNarrator, analyzer: CaptureAnalyzer,
+        into out: inout TextBuffer
+    ) {
+        switch view {
+        case .packets, .http:
+            break
+        case .explain:
+            printer.print(
+                bytes, wireLength: packet.wireLength, linkType: linkType, seconds: packet.seconds,
+                microseconds: packet.fraction, into: &out)
+            if let segment = result.segment, let observation = result.observation {
+                let sentence = narrator.narrate(segment)
+                if !sentence.isEmpty { out.append(string: "    └ " + sentence + "\n") }
+                if !observation.stateChanges.isEmpty {
+                    let changes = observation.stateChanges.map {
+                        "\($0.role.rawValue) \($0.from.rawValue) → \($0.to.rawValue)"
+                    }
+                    out.append(string: "      states: " + changes.joined(separator: ", ") + "\n")
+                }
+                let flags = observation.flags.subtracting([.windowUpdate, .ackedUnseenSegment])
+                if !flags.isEmpty {
+                    out.append(
+                        string: "      analysis: " + flags.names.joined(separator: ", ") + " (as tshark flags it)\n")
+                }
+            }
+        case .json:
+            var line = TextBuffer(capacity: 256)
+            printer.print(
+                bytes, wireLength: packet.wireLength, linkType: linkType, seconds: packet.seconds,
+                microseconds: packet.fraction, into: &line)
+            let summary = String(line.string.dropFirst(16).dropLast())
+            JSONLines.packet(
+                frame: frame, seconds: packet.seconds, microseconds: packet.fraction, length: packet.wireLength,
+                summary: summary, segment: result.segment, observation: result.observation, into: &out)
+        }
+        for message in result.httpMessages { renderHTTP(message, analyzer: analyzer, into: &out) }
+    }
+
+    private func renderHTTP(_ message: HTTPConversation.Message, analyzer: CaptureAnalyzer, into out: inout TextBuffer)
+    {
+        switch view {
+        case .packets: break
+        case .json: JSONLines.http(message, into: &out)
+        case .http, .explain:
+            let connection = analyzer.tracker.connection(message.stream)
+            if view == .explain { out.append("  HTTP ") }
+            HTTPMessageLine.render(message, client: connection.client, server: connection.server, into: &out)
+        }
     }
 }

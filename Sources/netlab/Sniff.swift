@@ -15,6 +15,9 @@ struct Sniff: ParsableCommand {
               sudo netlab sniff lo tcp port 8080      # one port
               sudo netlab sniff -c 10 -w out.pcap     # save 10 packets for Wireshark
               netlab sniff -r out.pcap -v 'tcp[tcpflags] & tcp-syn != 0'
+              netlab sniff -r captures/http-get.pcap --explain   # every packet in plain words
+              netlab sniff -r captures/http-get.pcap --http      # one line per HTTP message
+              netlab sniff -r captures/http-get.pcap --json      # JSON Lines (docs/json.md)
             Ctrl-C stops a live capture and prints how many packets were captured and dropped.
             """
     )
@@ -43,6 +46,15 @@ struct Sniff: ParsableCommand {
     @Flag(name: .customShort("v"), help: "Verbose: IP header fields and checksums, as tcpdump -v.")
     var verbose = false
 
+    @Flag(help: "Explain each TCP packet for a beginner: who opens and closes, sequence numbers, states.")
+    var explain = false
+
+    @Flag(help: "Print one line per HTTP message (found by content, on any port) instead of packets.")
+    var http = false
+
+    @Flag(help: "Print JSON Lines: packets, TCP state changes and HTTP messages (schema: docs/json.md).")
+    var json = false
+
     @Option(name: .customShort("s"), help: "Bytes to capture per packet (live capture).")
     var snaplen: Int32 = CaptureHandle.defaultSnapshotLength
 
@@ -51,6 +63,9 @@ struct Sniff: ParsableCommand {
         if snaplen <= 0 { throw ValidationError("-s needs a positive number of bytes") }
         if readFile != nil && interface != nil {
             throw ValidationError("-r reads a file; -i captures live: give one of them")
+        }
+        if [explain, http, json].filter({ $0 }).count > 1 {
+            throw ValidationError("--explain, --http and --json are different views: choose one")
         }
     }
 
@@ -102,7 +117,8 @@ struct Sniff: ParsableCommand {
         }
         let session = CaptureSession(
             handle: handle, linkType: linkType, verbosity: verbose ? 1 : 0,
-            printing: writer == nil || printWhileWriting, writer: writer)
+            printing: writer == nil || printWhileWriting, writer: writer,
+            view: explain ? .explain : http ? .http : json ? .json : .packets)
         let outcome: CaptureSession.Outcome
         do {
             outcome = try session.run(count: count ?? 0)

@@ -52,6 +52,12 @@ public struct TCPSegment: Sendable, Equatable {
             network = frame.dropFirst(LinuxSLL2Header.length)
         case .raw, .rawBSD, .rawLinktype, .ipv4, .ipv6:
             network = frame
+        case .ipnet:
+            network = frame.dropFirst(24)
+        case .ipOverInfiniBand:
+            network = frame.dropFirst(44)
+        case .broadcomTagPrepend:
+            return parse(frame.dropFirst(4), linkType: .ethernet)
         default:
             return nil
         }
@@ -62,10 +68,14 @@ public struct TCPSegment: Sendable, Equatable {
         switch network.u8(0).map({ $0 >> 4 }) {
         case 4:
             guard let ip = IPv4Header(network), ip.proto == IPProtocol.tcp, ip.fragmentOffset == 0,
-                ip.headerLength >= 20, Int(ip.totalLength) >= ip.headerLength
+                ip.headerLength >= 20
             else { return nil }
-            segment = network.prefix(Int(ip.totalLength)).dropFirst(ip.headerLength)
-            transportLength = Int(ip.totalLength) - ip.headerLength
+            // A total length of 0 is a segmentation-offload packet captured before splitting:
+            // its real length is the frame's (as tshark assumes).
+            let total = ip.totalLength == 0 ? network.count : Int(ip.totalLength)
+            guard total >= ip.headerLength else { return nil }
+            segment = network.prefix(total).dropFirst(ip.headerLength)
+            transportLength = total - ip.headerLength
             text.append(ipv4: ip.source)
             source = text.string
             text.removeAll()

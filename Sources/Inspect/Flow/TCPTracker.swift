@@ -25,6 +25,8 @@ public struct TCPTracker {
         public var framesToServer = 0, bytesToServer = 0, framesToClient = 0, bytesToClient = 0
         public var firstFrame: Int, lastFrame: Int
         public var firstTime: Double, lastTime: Double
+        /// Who sent the connection's first captured frame (tshark's address A).
+        public var firstSender: TCPRole = .client
         /// Who closed first (sent the first FIN), and whether a reset ended it.
         public var firstToClose: TCPRole?
         public var reset = false
@@ -87,7 +89,7 @@ public struct TCPTracker {
             }
             let client = clientIsSource ? from : to, server = clientIsSource ? to : from
             let midstream = !segment.isSYN
-            let connection = Connection(
+            var connection = Connection(
                 stream: connections.count, client: client, server: server,
                 clientState: midstream ? .established : .closed, serverState: midstream ? .established : .listen,
                 sawHandshake: !midstream, firstFrame: frame, lastFrame: frame, firstTime: time, lastTime: time,
@@ -95,6 +97,7 @@ public struct TCPTracker {
                     StreamReassembler(limit: limits.waitingBytesPerDirection),
                     StreamReassembler(limit: limits.waitingBytesPerDirection),
                 ])
+            connection.firstSender = clientIsSource ? .client : .server
             connections.append(connection)
             position = connections.count - 1
             index[key] = position
@@ -196,8 +199,14 @@ public struct TCPTracker {
                     segment.sequence &+ UInt32(truncatingIfNeeded: segment.payloadLength)
             }
             if connection.firstToClose == nil { connection.firstToClose = role }
+            let peerFIN = connection.finSequence[peer == .client ? 0 : 1]
+            let acksPeerFIN =
+                peerFIN.map { segment.isACK && Int32(bitPattern: segment.acknowledgment &- ($0 &+ 1)) >= 0 } ?? false
             switch connection.state(role) {
             case .established, .synReceived: connection.setState(role, .finWait1, &changes)
+            case .closeWait where peerFIN != nil && !acksPeerFIN:
+                // This FIN was sent before the peer's FIN arrived: a simultaneous close.
+                connection.setState(role, .closing, &changes)
             case .closeWait: connection.setState(role, .lastAck, &changes)
             default: break
             }

@@ -27,12 +27,12 @@ public struct HandshakeNarrator {
             established = false
             closed = []
             return "\(role(from)) opens a connection: SYN with initial sequence number (ISN) "
-                + "\(segment.sequence). The SYN itself uses up one sequence number."
+                + "\(segment.sequence). The SYN itself uses up one sequence number." + Self.offers(segment)
         }
         if segment.isSYN && segment.isACK {
             initialSequence[from] = segment.sequence
             return "\(role(from)) accepts: SYN-ACK with its own ISN \(segment.sequence), and ack "
-                + "\(segment.acknowledgment) = \"I expect your byte ISN+1 next\"."
+                + "\(segment.acknowledgment) = \"I expect your byte ISN+1 next\"." + Self.offers(segment)
         }
         if segment.isRST {
             return "\(role(from)) resets the connection (RST): an abort, not a polite close; "
@@ -67,6 +67,19 @@ public struct HandshakeNarrator {
                 + ". The FIN uses up one sequence number."
         }
         return sentence
+    }
+
+    /// The options a SYN offers, in words (RFC 9293 §3.7.1, RFC 7323, RFC 2018).
+    static func offers(_ segment: TCPSegment) -> String {
+        var parts: [String] = []
+        if let mss = segment.maximumSegmentSize { parts.append("MSS \(mss) (largest segment it accepts)") }
+        if let scale = segment.windowScale {
+            parts.append(
+                "window scale \(scale) (its later window values mean ×\(1 << Int(min(scale, 14))); tcpdump prints them unscaled)"
+            )
+        }
+        if segment.sackPermitted { parts.append("SACK (it can acknowledge out-of-order blocks)") }
+        return parts.isEmpty ? "" : " Offers: " + parts.joined(separator: ", ") + "."
     }
 
     /// The first line of a payload when it is printable text (an HTTP request or status line).

@@ -1,0 +1,81 @@
+/// Everything netlab learns from a capture beyond single packets: TCP connections (states,
+/// analysis flags, reassembled streams) and the HTTP messages inside them. Feed frames in
+/// order; read results from the return values and the public properties.
+public struct CaptureAnalyzer {
+    public var tracker: TCPTracker
+    private var http: [Int: HTTPConversation] = [:]
+    /// Streams whose reassembled bytes are kept for `followed(stream:)` (memory: only these).
+    public var followStreams: Set<Int>
+    public private(set) var followed: [Int: [(role: TCPRole, chunk: StreamReassembler.Chunk)]] = [:]
+    /// The first frame's time, in microseconds since 1970; frame times given to the tracker
+    /// are seconds since this moment (small numbers keep microsecond precision).
+    public private(set) var firstMicroseconds: Int64?
+    public private(set) var frames = 0
+    public private(set) var httpMessages: [HTTPConversation.Message] = []
+    /// Keep completed HTTP messages in `httpMessages` (stats); off for streaming views.
+    public var keepHTTPMessages: Bool
+
+    public struct FrameResult {
+        public var segment: TCPSegment?
+        public var observation: TCPTracker.Observation?
+        public var httpMessages: [HTTPConversation.Message] = []
+    }
+
+    public init(limits: TCPTracker.Limits = .init(), followStreams: Set<Int> = [], keepHTTPMessages: Bool = false) {
+        tracker = TCPTracker(limits: limits)
+        self.followStreams = followStreams
+        self.keepHTTPMessages = keepHTTPMessages
+    }
+
+    public mutating func add(
+        _ frame: ByteView, linkType: LinkType, wireLength: Int, seconds: Int64, microseconds: Int
+    ) -> FrameResult {
+        frames += 1
+        let micros = seconds * 1_000_000 + Int64(microseconds)
+        if firstMicroseconds == nil { firstMicroseconds = micros }
+        // As Wireshark's nstime_to_sec: whole seconds plus nanoseconds, so durations computed
+        // from these doubles round the way tshark's do.
+        let relative = micros - firstMicroseconds!
+        var whole = relative / 1_000_000, fraction = relative % 1_000_000
+        if fraction < 0 {
+            whole -= 1
+            fraction += 1_000_000
+        }
+        let time = Double(whole) + Double(fraction * 1000) / 1_000_000_000
+        guard let segment = TCPSegment.parse(frame, linkType: linkType) else { return FrameResult() }
+        let observation = tracker.process(segment, frame: frames, time: time, wireLength: wireLength)
+        var result = FrameResult(segment: segment, observation: observation)
+        let stream = observation.stream
+        if followStreams.contains(stream) {
+            for chunk in observation.delivered { followed[stream, default: []].append((observation.role, chunk)) }
+        }
+        var conversation = http[stream] ?? HTTPConversation(stream: stream)
+        for chunk in observation.delivered {
+            if case .data(let bytes) = chunk {
+                result.httpMessages += conversation.add(bytes, role: observation.role, frame: frames)
+            }
+        }
+        http[stream] = conversation
+        if keepHTTPMessages { httpMessages += result.httpMessages }
+        return result
+    }
+
+    /// The capture ended: flush reassembly and finish HTTP messages.
+    public mutating func finish() -> [HTTPConversation.Message] {
+        var finished: [HTTPConversation.Message] = []
+        for stream in http.keys.sorted() {
+            for role in [TCPRole.client, .server] {
+                let chunks = tracker.flush(stream: stream, role: role)
+                if followStreams.contains(stream) {
+                    for chunk in chunks { followed[stream, default: []].append((role, chunk)) }
+                }
+                for chunk in chunks {
+                    if case .data(let bytes) = chunk { finished += http[stream]!.add(bytes, role: role, frame: frames) }
+                }
+            }
+            finished += http[stream]!.finish(frame: frames)
+        }
+        if keepHTTPMessages { httpMessages += finished }
+        return finished
+    }
+}

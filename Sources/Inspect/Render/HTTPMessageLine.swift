@@ -1,0 +1,40 @@
+/// One line per HTTP message for `netlab sniff --http`: the frames it spans, the direction,
+/// and the request line with Host, or the status with Content-Type and body size.
+public enum HTTPMessageLine {
+    public static func render(
+        _ message: HTTPConversation.Message, client: String, server: String, into out: inout TextBuffer
+    ) {
+        out.append("frames ")
+        out.append(message.firstFrame)
+        out.append("-")
+        out.append(message.lastFrame)
+        out.append("  stream ")
+        out.append(message.stream)
+        out.append("  ")
+        let head = message.head
+        if message.role == .client {
+            out.append(string: client + " > " + server + "  ")
+        } else {
+            out.append(string: server + " > " + client + "  ")
+        }
+        switch head.startLine {
+        case .request(let method, let target):
+            out.append(string: method + " " + target + " " + head.version.description)
+            if let host = head.values("Host").first { out.append(string: "  Host: " + host) }
+        case .response(let status, let reason):
+            out.append(string: head.version.description + " " + String(status) + (reason.isEmpty ? "" : " " + reason))
+            if let type = head.values("Content-Type").first { out.append(string: "  " + type) }
+        }
+        if message.bodyBytes > 0 || head.status != nil {
+            out.append("  body ")
+            out.append(message.bodyBytes)
+            out.append(message.bodyBytes == 1 ? " byte" : " bytes")
+        }
+        if let error = message.error {
+            out.append(string: "  [malformed: " + error.reason + "]")
+        } else if !message.complete {
+            out.append("  [incomplete: the capture ends inside it]")
+        }
+        out.append("\n")
+    }
+}
