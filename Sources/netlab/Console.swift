@@ -88,3 +88,22 @@ func interfaceName(_ index: UInt32) -> String? {
 }
 
 func interfaceExists(_ name: String) -> Bool { if_nametoindex(name) != 0 }
+
+/// Writes a buffer to a new file (mode 0644); false when it cannot.
+func writeFile(_ path: String, _ buffer: borrowing TextBuffer) -> Bool {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return buffer.withBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += written
+        }
+        return true
+    }
+}

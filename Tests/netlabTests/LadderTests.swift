@@ -1,0 +1,79 @@
+import Foundation
+import XCTest
+
+/// `netlab ladder`: the terminal diagram, and the HTML page rendered by headless Chromium
+/// (a screenshot that is not blank, and one SVG arrow per segment in the rendered DOM).
+final class LadderTests: XCTestCase {
+    let capture = Harness.root.appendingPathComponent("captures/http-get.pcap").path
+
+    func testTerminalLadderShowsEverySegmentAndState() throws {
+        let result = try Harness.run(["ladder", "-r", capture])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let arrows = result.stdout.split(separator: "\n").filter { $0.contains("-->|") || $0.contains("|<--") }
+        XCTAssertEqual(arrows.count, 10)
+        for state in ["SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "CLOSE-WAIT", "LAST-ACK", "TIME-WAIT", "CLOSED"] {
+            XCTAssertTrue(result.stdout.contains(state), "no \(state) in the ladder")
+        }
+        XCTAssertTrue(result.stdout.contains("PSH+ACK seq 1:86 ack 1 win 64 len 85"))
+        XCTAssertEqual(try Harness.run(["ladder", "-r", capture, "--stream", "7"]).status, 65)
+    }
+
+    func testHTMLRendersInHeadlessChromium() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-ladder-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let page = directory.appendingPathComponent("ladder.html").path
+        let result = try Harness.run(["ladder", "-r", capture, "--html", page])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        XCTAssertEqual(html.components(separatedBy: "marker-end=\"url(#arrow)\"").count - 1, 10)
+        XCTAssertFalse(html.contains("<script"), "the page must be self-contained and static")
+
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        else { throw XCTSkip("SKIPPED: Chromium is not installed (scripts/setup.sh installs it for the tests)") }
+        let flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,800"]
+        let screenshot = directory.appendingPathComponent("ladder.png").path
+        _ = try TCPAnalysisTestsPaths.run(chromium, flags + ["--screenshot=\(screenshot)", "file://\(page)"])
+        let dom = try TCPAnalysisTestsPaths.run(chromium, flags + ["--dump-dom", "file://\(page)"])
+        XCTAssertEqual(dom.components(separatedBy: "class=\"arrow ").count - 1, 10, "arrows missing from the rendered DOM")
+
+        // Count non-white pixels with a small PNG decoder (zlib + scanline filters).
+        let script = """
+            import struct, sys, zlib
+            data = open(sys.argv[1], 'rb').read()
+            assert data[:8] == b'\\x89PNG\\r\\n\\x1a\\n'
+            pos, idat = 8, b''
+            while pos < len(data):
+                length, kind = struct.unpack('>I4s', data[pos:pos + 8])
+                chunk = data[pos + 8:pos + 8 + length]
+                if kind == b'IHDR': width, height, depth, color = struct.unpack('>IIBB', chunk[:10])
+                if kind == b'IDAT': idat += chunk
+                pos += 12 + length
+            bpp = {2: 3, 6: 4}[color]
+            raw, stride, prev, dark = zlib.decompress(idat), width * bpp, bytearray(width * bpp), 0
+            for y in range(height):
+                f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+                for i in range(stride):
+                    a = line[i - bpp] if i >= bpp else 0
+                    b = prev[i]
+                    c = prev[i - bpp] if i >= bpp else 0
+                    if f == 1: line[i] = (line[i] + a) & 255
+                    elif f == 2: line[i] = (line[i] + b) & 255
+                    elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+                    elif f == 4:
+                        p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                        line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+                dark += sum(1 for x in range(0, stride, bpp) if min(line[x:x + 3]) < 160)
+                prev = line
+            print(width, height, dark)
+            """
+        let output = try TCPAnalysisTestsPaths.run("/usr/bin/env", ["python3", "-c", script, screenshot])
+        let numbers = output.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        XCTAssertEqual(numbers.count, 3, "could not read the screenshot: \(output)")
+        if numbers.count == 3 {
+            XCTAssertEqual(numbers[0], 1200)
+            XCTAssertGreaterThan(numbers[2], 5000, "the screenshot is (nearly) blank")
+        }
+    }
+}
