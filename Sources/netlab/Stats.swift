@@ -19,12 +19,12 @@ struct Stats: ParsableCommand {
     var readFile: String
 
     func run() throws {
-        var analyzer = CaptureAnalyzer(keepHTTPMessages: true)
+        var analyzer = CaptureAnalyzer()
         try analyze(readFile, with: &analyzer)
         _ = analyzer.finish()
         var out = TextBuffer()
         ConversationTable.render(analyzer.tracker.connections, into: &out)
-        HTTPSummary.render(analyzer.httpMessages, into: &out)
+        HTTPSummary.render(analyzer.httpCounts, into: &out)
         _ = Console.write(&out)
     }
 }

@@ -115,4 +115,21 @@ final class FlowTests: XCTestCase {
         XCTAssertEqual(stream.waitingBytes, 5)  // bytes 20..24 wait for 15..19
         XCTAssertEqual(stream.flush(), [.gap(5), .data([8, 8, 8, 8, 8])])
     }
+
+    func testLiveStateIsBoundedAndClosedConnectionsKeepTheirCounters() {
+        var limits = TCPTracker.Limits()
+        limits.liveConnections = 64
+        var tracker = TCPTracker(limits: limits)
+        var frame = 0
+        for port in 0..<1000 {
+            var opening = segment(true, syn, seq: 100)
+            opening.sourcePort = UInt16(20000 + port)
+            frame += 1
+            _ = tracker.process(opening, frame: frame, time: Double(frame), wireLength: 60)
+            XCTAssertLessThanOrEqual(tracker.liveCount, 64)
+        }
+        XCTAssertEqual(tracker.connections.count, 1000)
+        XCTAssertEqual(tracker.connections.map(\.framesToServer).reduce(0, +), 1000)
+        XCTAssertTrue(tracker.connections.allSatisfy { $0.clientState == .synSent })
+    }
 }

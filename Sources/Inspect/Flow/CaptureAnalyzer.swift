@@ -11,9 +11,8 @@ public struct CaptureAnalyzer {
     /// are seconds since this moment (small numbers keep microsecond precision).
     public private(set) var firstMicroseconds: Int64?
     public private(set) var frames = 0
-    public private(set) var httpMessages: [HTTPConversation.Message] = []
-    /// Keep completed HTTP messages in `httpMessages` (stats); off for streaming views.
-    public var keepHTTPMessages: Bool
+    /// Requests by method and responses by status, over the whole capture.
+    public private(set) var httpCounts = HTTPCounts()
 
     public struct FrameResult {
         public var segment: TCPSegment?
@@ -21,10 +20,9 @@ public struct CaptureAnalyzer {
         public var httpMessages: [HTTPConversation.Message] = []
     }
 
-    public init(limits: TCPTracker.Limits = .init(), followStreams: Set<Int> = [], keepHTTPMessages: Bool = false) {
+    public init(limits: TCPTracker.Limits = .init(), followStreams: Set<Int> = []) {
         tracker = TCPTracker(limits: limits)
         self.followStreams = followStreams
-        self.keepHTTPMessages = keepHTTPMessages
     }
 
     public mutating func add(
@@ -55,8 +53,23 @@ public struct CaptureAnalyzer {
                 result.httpMessages += conversation.add(bytes, role: observation.role, frame: frames)
             }
         }
-        http[stream] = conversation
-        if keepHTTPMessages { httpMessages += result.httpMessages }
+        if tracker.connection(stream).isOver {
+            // The connection is over: the other direction's waiting bytes come out, close-delimited
+            // bodies end here, and its parsers go.
+            let other = observation.role.other
+            let late = tracker.flush(stream: stream, role: other)
+            if followStreams.contains(stream) {
+                for chunk in late { followed[stream, default: []].append((other, chunk)) }
+            }
+            for chunk in late {
+                if case .data(let bytes) = chunk { result.httpMessages += conversation.add(bytes, role: other, frame: frames) }
+            }
+            result.httpMessages += conversation.finish(frame: frames)
+            http[stream] = nil
+        } else {
+            http[stream] = conversation
+        }
+        for message in result.httpMessages { httpCounts.add(message) }
         return result
     }
 
@@ -75,7 +88,23 @@ public struct CaptureAnalyzer {
             }
             finished += http[stream]!.finish(frame: frames)
         }
-        if keepHTTPMessages { httpMessages += finished }
+        for message in finished { httpCounts.add(message) }
         return finished
+    }
+}
+
+/// HTTP message counts (the numbers of tshark's `-z http,tree`).
+public struct HTTPCounts: Sendable {
+    public private(set) var methods: [String: Int] = [:]
+    public private(set) var statuses: [Int: (reason: String, count: Int)] = [:]
+    public var requests: Int { methods.values.reduce(0, +) }
+    public var responses: Int { statuses.values.reduce(0) { $0 + $1.count } }
+
+    mutating func add(_ message: HTTPConversation.Message) {
+        switch message.head.startLine {
+        case .request(let method, _): methods[method, default: 0] += 1
+        case .response(let status, let reason):
+            statuses[status] = (statuses[status]?.reason ?? reason, (statuses[status]?.count ?? 0) + 1)
+        }
     }
 }

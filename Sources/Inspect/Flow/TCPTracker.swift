@@ -6,8 +6,9 @@ public struct TCPTracker {
     public struct Limits: Sendable {
         /// Bytes one direction may hold while waiting for a missing segment.
         public var waitingBytesPerDirection = 1 << 20
-        /// Connections remembered at once; the least recently active is forgotten beyond it.
-        public var connections = 65_536
+        /// Connections whose reassembly and analysis state is kept at once; beyond it the least
+        /// recently active eighth lose theirs (their counters and states stay).
+        public var liveConnections = 16_384
         public init() {}
     }
 
@@ -30,8 +31,6 @@ public struct TCPTracker {
         /// Who closed first (sent the first FIN), and whether a reset ended it.
         public var firstToClose: TCPRole?
         public var reset = false
-        var reassembly: [StreamReassembler]
-        var analysis = [TCPDirectionAnalysis(), TCPDirectionAnalysis()]
         var synTime: Double?
         var firstRTT: Double?
         var finSequence: [UInt32?] = [nil, nil]
@@ -44,6 +43,10 @@ public struct TCPTracker {
             changes.append(TCPStateChange(role: role, from: old, to: state))
         }
         public var isFinished: Bool { clientState == .closed || clientState == .timeWait || reset }
+        /// Both sides are done: nothing more will be delivered.
+        public var isOver: Bool {
+            reset || ([.closed, .timeWait].contains(clientState) && [.closed, .timeWait].contains(serverState))
+        }
     }
 
     /// What one segment meant.
@@ -59,8 +62,15 @@ public struct TCPTracker {
         public var isNewConnection: Bool
     }
 
+    /// What only an active connection needs: reassembly and analysis, per direction.
+    struct LiveState {
+        var reassembly: [StreamReassembler]
+        var analysis = [TCPDirectionAnalysis(), TCPDirectionAnalysis()]
+    }
+
     public var limits: Limits
     public private(set) var connections: [Connection] = []
+    private var live: [Int: LiveState] = [:]
     /// Index into `connections` by the two endpoints (client first when known).
     private var index: [String: Int] = [:]
 
@@ -92,11 +102,7 @@ public struct TCPTracker {
             var connection = Connection(
                 stream: connections.count, client: client, server: server,
                 clientState: midstream ? .established : .closed, serverState: midstream ? .established : .listen,
-                sawHandshake: !midstream, firstFrame: frame, lastFrame: frame, firstTime: time, lastTime: time,
-                reassembly: [
-                    StreamReassembler(limit: limits.waitingBytesPerDirection),
-                    StreamReassembler(limit: limits.waitingBytesPerDirection),
-                ])
+                sawHandshake: !midstream, firstFrame: frame, lastFrame: frame, firstTime: time, lastTime: time)
             connection.firstSender = clientIsSource ? .client : .server
             connections.append(connection)
             position = connections.count - 1
@@ -118,18 +124,30 @@ public struct TCPTracker {
             connection.framesToClient += 1
             connection.bytesToClient += wireLength
         }
-        var forward = connection.analysis[direction], reverse = connection.analysis[1 - direction]
-        let flags = analyzeSegment(
-            segment, time: time, forward: &forward, reverse: &reverse, firstRTT: connection.firstRTT)
-        connection.analysis[direction] = forward
-        connection.analysis[1 - direction] = reverse
+        var state =
+            live[connection.stream]
+            ?? LiveState(reassembly: [
+                StreamReassembler(limit: limits.waitingBytesPerDirection),
+                StreamReassembler(limit: limits.waitingBytesPerDirection),
+            ])
+        var forward = state.analysis[direction], reverse = state.analysis[1 - direction]
+        let flags = analyzeSegment(segment, time: time, forward: &forward, reverse: &reverse, firstRTT: connection.firstRTT)
+        state.analysis[direction] = forward
+        state.analysis[1 - direction] = reverse
 
         var delivered: [StreamReassembler.Chunk] = []
         if !segment.payload.isEmpty || segment.isSYN {
-            delivered = connection.reassembly[direction].add(
+            delivered = state.reassembly[direction].add(
                 sequence: segment.sequence, payload: Array(segment.payload.prefix(segment.payloadLength)),
                 syn: segment.isSYN)
         }
+        if connection.isOver {
+            // Done: what still waits behind a hole comes out after a gap. The analysis state stays
+            // (late duplicate ACKs and retransmitted FINs are still flagged) until evicted.
+            delivered += state.reassembly[direction].flush()
+        }
+        live[connection.stream] = state
+        if live.count > limits.liveConnections { evictOldest() }
         let ownISN = role == .client ? connection.clientISN : connection.serverISN
         let peerISN = role == .client ? connection.serverISN : connection.clientISN
         connections[at] = connection
@@ -219,10 +237,19 @@ public struct TCPTracker {
         }
     }
 
-    /// Ends every connection: data still waiting behind a hole comes out after a gap.
+    /// Ends a connection's direction: data still waiting behind a hole comes out after a gap.
     public mutating func flush(stream: Int, role: TCPRole) -> [StreamReassembler.Chunk] {
-        connections[stream].reassembly[role == .client ? 0 : 1].flush()
+        live[stream]?.reassembly[role == .client ? 0 : 1].flush() ?? []
     }
+
+    /// Drops the live state of the least recently active eighth of the connections.
+    private mutating func evictOldest() {
+        let byAge = live.keys.sorted { connections[$0].lastFrame < connections[$1].lastFrame }
+        for stream in byAge.prefix(max(1, byAge.count / 8)) { live[stream] = nil }
+    }
+
+    /// Connections with reassembly and analysis state right now.
+    public var liveCount: Int { live.count }
 
     public func connection(_ stream: Int) -> Connection { connections[stream] }
 }
