@@ -18,7 +18,8 @@ struct Ladder: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Interface (live capture, default lo) and BPF filter.", valueName: "interface] [filter"))
+    @Argument(
+        help: ArgumentHelp("Interface (live capture, default lo) and BPF filter.", valueName: "interface] [filter"))
     var words: [String] = []
 
     @Option(name: .customShort("r"), help: "Read packets from a pcap or pcapng file.")
@@ -47,7 +48,8 @@ struct Ladder: ParsableCommand {
                 interface = first
                 rest.removeFirst()
             }
-            handle = try readFile.map { path throws(CaptureError) in try CaptureHandle.file(path) }
+            handle =
+                try readFile.map { path throws(CaptureError) in try CaptureHandle.file(path) }
                 ?? CaptureHandle.live(interface: interface)
             if !rest.isEmpty { try handle.setFilter(rest.joined(separator: " ")) }
         } catch let error as CaptureError {
@@ -78,7 +80,8 @@ struct Ladder: ParsableCommand {
             throw fail(error)
         }
         guard let diagram else {
-            Console.error("netlab: no TCP stream \(stream) in the packets (\(analyzer.tracker.connections.count) streams)")
+            Console.error(
+                "netlab: no TCP stream \(stream) in the packets (\(analyzer.tracker.connections.count) streams)")
             throw ExitCode(ExitCodes.dataError)
         }
         var out = TextBuffer()

@@ -191,7 +191,8 @@ extension TCPAnalysisTests {
         losses.add(fromClient: false, after: 0.001, seq: 1, ack: 101, flags: ack)  // dup ack
         losses.add(fromClient: true, after: 0.002, seq: 101, ack: 1, flags: psh, length: 100)  // fast retransmission
         losses.add(fromClient: false, after: 0.010, seq: 1, ack: 301, flags: ack)
-        losses.add(fromClient: true, after: 0.300, seq: 201, ack: 1, flags: psh, length: 100)  // spurious retransmission
+        // A spurious retransmission: 201..300 was already acknowledged.
+        losses.add(fromClient: true, after: 0.300, seq: 201, ack: 1, flags: psh, length: 100)
         losses.add(fromClient: true, after: 0.001, seq: 401, ack: 1, flags: psh, length: 100)  // lost 301..400
         losses.add(fromClient: true, after: 0.001, seq: 301, ack: 1, flags: psh, length: 100)  // out of order
         losses.add(fromClient: true, after: 0.500, seq: 301, ack: 1, flags: psh, length: 100)  // retransmission
@@ -203,7 +204,8 @@ extension TCPAnalysisTests {
 
         var windows = SyntheticConnection()
         handshake(&windows)
-        windows.add(fromClient: false, after: 0.001, seq: 1, ack: 1, flags: ack, window: 50)  // window update: 200 bytes
+        // A window update: 50 << 2 = 200 bytes.
+        windows.add(fromClient: false, after: 0.001, seq: 1, ack: 1, flags: ack, window: 50)
         windows.add(fromClient: true, after: 0.001, seq: 1, ack: 1, flags: psh, length: 200)  // window full
         windows.add(fromClient: false, after: 0.010, seq: 1, ack: 201, flags: ack, window: 0)  // zero window
         windows.add(fromClient: true, after: 0.200, seq: 201, ack: 1, flags: psh, length: 1)  // zero window probe

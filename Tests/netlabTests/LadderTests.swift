@@ -11,7 +11,9 @@ final class LadderTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let arrows = result.stdout.split(separator: "\n").filter { $0.contains("-->|") || $0.contains("|<--") }
         XCTAssertEqual(arrows.count, 10)
-        for state in ["SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "CLOSE-WAIT", "LAST-ACK", "TIME-WAIT", "CLOSED"] {
+        for state in [
+            "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "CLOSE-WAIT", "LAST-ACK", "TIME-WAIT", "CLOSED",
+        ] {
             XCTAssertTrue(result.stdout.contains(state), "no \(state) in the ladder")
         }
         XCTAssertTrue(result.stdout.contains("PSH+ACK seq 1:86 ack 1 win 64 len 85"))
@@ -29,14 +31,16 @@ final class LadderTests: XCTestCase {
         XCTAssertEqual(html.components(separatedBy: "marker-end=\"url(#arrow)\"").count - 1, 10)
         XCTAssertFalse(html.contains("<script"), "the page must be self-contained and static")
 
-        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        guard
+            let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+                .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
         else { throw XCTSkip("SKIPPED: Chromium is not installed (scripts/setup.sh installs it for the tests)") }
         let flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,800"]
         let screenshot = directory.appendingPathComponent("ladder.png").path
         _ = try TCPAnalysisTestsPaths.run(chromium, flags + ["--screenshot=\(screenshot)", "file://\(page)"])
         let dom = try TCPAnalysisTestsPaths.run(chromium, flags + ["--dump-dom", "file://\(page)"])
-        XCTAssertEqual(dom.components(separatedBy: "class=\"arrow ").count - 1, 10, "arrows missing from the rendered DOM")
+        XCTAssertEqual(
+            dom.components(separatedBy: "class=\"arrow ").count - 1, 10, "arrows missing from the rendered DOM")
 
         // Count non-white pixels with a small PNG decoder (zlib + scanline filters).
         let script = """
@@ -69,7 +73,9 @@ final class LadderTests: XCTestCase {
             print(width, height, dark)
             """
         let output = try TCPAnalysisTestsPaths.run("/usr/bin/env", ["python3", "-c", script, screenshot])
-        let numbers = output.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let numbers = output.split(separator: " ").compactMap {
+            Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
         XCTAssertEqual(numbers.count, 3, "could not read the screenshot: \(output)")
         if numbers.count == 3 {
             XCTAssertEqual(numbers[0], 1200)

@@ -62,7 +62,9 @@ public struct CaptureAnalyzer {
                 for chunk in late { followed[stream, default: []].append((other, chunk)) }
             }
             for chunk in late {
-                if case .data(let bytes) = chunk { result.httpMessages += conversation.add(bytes, role: other, frame: frames) }
+                if case .data(let bytes) = chunk {
+                    result.httpMessages += conversation.add(bytes, role: other, frame: frames)
+                }
             }
             result.httpMessages += conversation.finish(frame: frames)
             http[stream] = nil

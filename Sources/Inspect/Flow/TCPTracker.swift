@@ -131,7 +131,8 @@ public struct TCPTracker {
                 StreamReassembler(limit: limits.waitingBytesPerDirection),
             ])
         var forward = state.analysis[direction], reverse = state.analysis[1 - direction]
-        let flags = analyzeSegment(segment, time: time, forward: &forward, reverse: &reverse, firstRTT: connection.firstRTT)
+        let flags = analyzeSegment(
+            segment, time: time, forward: &forward, reverse: &reverse, firstRTT: connection.firstRTT)
         state.analysis[direction] = forward
         state.analysis[1 - direction] = reverse
 

@@ -56,7 +56,9 @@ public struct LadderDiagram {
         }
         let flags = observation.flags.subtracting([.windowUpdate, .ackedUnseenSegment])
         if !flags.isEmpty { row.note = flags.names.joined(separator: ", ") }
-        if let line = HandshakeNarrator.firstLine(segment.payload) { row.note = (row.note.map { $0 + "; " } ?? "") + line }
+        if let line = HandshakeNarrator.firstLine(segment.payload) {
+            row.note = (row.note.map { $0 + "; " } ?? "") + line
+        }
         rows.append(row)
     }
 
@@ -70,7 +72,8 @@ public struct LadderDiagram {
         }
         let stateWidth = 13
         out.append(string: "TCP stream \(stream): client \(client)  ⇄  server \(server)\n\n")
-        out.append(string: "   frame      time  " + pad("client", stateWidth) + "  " + pad("", Self.arrowWidth) + "  server\n")
+        out.append(
+            string: "   frame      time  " + pad("client", stateWidth) + "  " + pad("", Self.arrowWidth) + "  server\n")
         out.append(
             string: "                    " + pad(initialClientState.rawValue, stateWidth) + "  "
                 + pad("", Self.arrowWidth) + "  " + initialServerState.rawValue + "\n")
@@ -153,7 +156,8 @@ public struct LadderDiagram {
             }
             if let state = row.serverState {
                 out.append(
-                    string: "<text class=\"state\" x=\"\(right + 10)\" y=\"\(y + step - 14)\">\(state.rawValue)</text>\n")
+                    string:
+                        "<text class=\"state\" x=\"\(right + 10)\" y=\"\(y + step - 14)\">\(state.rawValue)</text>\n")
             }
         }
         out.append("</svg>\n</body></html>\n")
