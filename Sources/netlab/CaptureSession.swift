@@ -10,6 +10,7 @@ final class CaptureSession {
     let verbosity: Int
     let printing: Bool
     let view: View
+    let limits: TCPTracker.Limits
 
     /// What to print for the packets.
     enum View {
@@ -41,9 +42,10 @@ final class CaptureSession {
 
     init(
         handle: CaptureHandle, linkType: LinkType, verbosity: Int, printing: Bool, writer: CaptureWriter?,
-        view: View = .packets
+        view: View = .packets, limits: TCPTracker.Limits = .init()
     ) {
         self.view = view
+        self.limits = limits
         self.handle = handle
         self.linkType = linkType
         self.verbosity = verbosity
@@ -60,7 +62,7 @@ final class CaptureSession {
         var printer = TcpdumpPrinter(
             verbosity: verbosity, utcOffset: { localTime.offset(at: $0) }, interfaceName: interfaceName)
         var out = TextBuffer(capacity: 1 << 17)
-        var analyzer = CaptureAnalyzer()
+        var analyzer = CaptureAnalyzer(limits: limits)
         var narrator = HandshakeNarrator()
         // Live captures flush every packet, so lines appear as packets arrive.
         let flushLimit = handle.isLive ? 0 : 1 << 16

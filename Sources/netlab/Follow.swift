@@ -20,6 +20,9 @@ struct Follow: ParsableCommand {
     @Option(name: .customShort("r"), help: "The capture file (pcap or pcapng).")
     var readFile: String
 
+    @OptionGroup(title: "Connection tracking limits")
+    var flowLimits: FlowLimitOptions
+
     @Option(name: [.customShort("s"), .long], help: "The stream number (see netlab stats).")
     var stream = 0
 
@@ -28,7 +31,7 @@ struct Follow: ParsableCommand {
     }
 
     func run() throws {
-        var analyzer = CaptureAnalyzer(followStreams: [stream])
+        var analyzer = CaptureAnalyzer(limits: flowLimits.limits, followStreams: [stream])
         try analyze(readFile, with: &analyzer)
         _ = analyzer.finish()
         var out = TextBuffer()

@@ -25,6 +25,9 @@ struct Ladder: ParsableCommand {
     @Option(name: .customShort("r"), help: "Read packets from a pcap or pcapng file.")
     var readFile: String?
 
+    @OptionGroup(title: "Connection tracking limits")
+    var flowLimits: FlowLimitOptions
+
     @Option(name: .customShort("c"), help: "Stop a live capture after this many packets.")
     var count: Int?
 
@@ -56,7 +59,7 @@ struct Ladder: ParsableCommand {
             throw fail(error)
         }
         let linkType = LinkType(rawValue: handle.linkType)
-        var analyzer = CaptureAnalyzer()
+        var analyzer = CaptureAnalyzer(limits: flowLimits.limits)
         var diagram: LadderDiagram?
         if handle.isLive {
             StopSignals.route(to: handle)

@@ -33,6 +33,9 @@ struct Sniff: ParsableCommand {
     @Option(name: .customShort("r"), help: "Read packets from a pcap or pcapng file instead of capturing.")
     var readFile: String?
 
+    @OptionGroup(title: "Connection tracking limits")
+    var flowLimits: FlowLimitOptions
+
     @Option(
         name: .customShort("w"), help: "Write the raw packets to a pcap file (then nothing is printed unless --print).")
     var writeFile: String?
@@ -118,7 +121,7 @@ struct Sniff: ParsableCommand {
         let session = CaptureSession(
             handle: handle, linkType: linkType, verbosity: verbose ? 1 : 0,
             printing: writer == nil || printWhileWriting, writer: writer,
-            view: explain ? .explain : http ? .http : json ? .json : .packets)
+            view: explain ? .explain : http ? .http : json ? .json : .packets, limits: flowLimits.limits)
         let outcome: CaptureSession.Outcome
         do {
             outcome = try session.run(count: count ?? 0)

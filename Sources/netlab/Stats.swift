@@ -18,8 +18,11 @@ struct Stats: ParsableCommand {
     @Option(name: .customShort("r"), help: "The capture file (pcap or pcapng).")
     var readFile: String
 
+    @OptionGroup(title: "Connection tracking limits")
+    var flowLimits: FlowLimitOptions
+
     func run() throws {
-        var analyzer = CaptureAnalyzer()
+        var analyzer = CaptureAnalyzer(limits: flowLimits.limits)
         try analyze(readFile, with: &analyzer)
         _ = analyzer.finish()
         var out = TextBuffer()

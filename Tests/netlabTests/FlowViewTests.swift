@@ -87,6 +87,57 @@ final class FlowViewTests: XCTestCase {
 
         let both = try Harness.run(["sniff", "-r", capture, "--http", "--json"])
         XCTAssertEqual(both.status, 64)
+
+        // Tracking limits are options; in-order streams need no waiting room at all.
+        let follow = try Harness.run(["follow", "-r", capture])
+        let tight = try Harness.run([
+            "follow", "-r", capture, "--max-waiting-bytes", "0", "--max-live-connections", "1",
+        ])
+        XCTAssertEqual(tight.stdout, follow.stdout)
+        XCTAssertEqual(try Harness.run(["stats", "-r", capture, "--max-live-connections", "0"]).status, 64)
+    }
+
+    /// Every object `--json` prints has exactly the fields docs/json.md documents for its type
+    /// (optional ones aside), so the documentation and the output cannot drift apart.
+    func testJSONFollowsTheDocumentedSchema() throws {
+        let doc = try String(contentsOf: Harness.root.appendingPathComponent("docs/json.md"), encoding: .utf8)
+        // "## `packet` — …" starts a type's table; "`tcp` object:" a nested table.
+        var fields: [String: Set<String>] = [:]
+        var current = ""
+        for line in doc.split(separator: "\n") {
+            if line.hasPrefix("## `") { current = String(line.dropFirst(4).prefix { $0 != "`" }) }
+            if line.hasPrefix("`tcp` object") { current = "tcp" }
+            guard line.hasPrefix("| `"), !current.isEmpty else { continue }
+            let cell = line.dropFirst(2).prefix { $0 != "|" }
+            for name in cell.split(separator: ",") {
+                fields[current, default: []].insert(
+                    name.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: ["`"]))
+            }
+        }
+        XCTAssertEqual(Set(fields.keys), ["packet", "tcp", "state", "http"], "docs/json.md tables")
+        let optional: [String: Set<String>] = [
+            "packet": ["tcp"], "http": ["method", "target", "status", "reason", "error"],
+        ]
+        var checked = 0
+        for name in ["captures/http-get.pcap", "../shared/corpus/loopback/nginx-two-requests.pcap"] {
+            let path = Harness.root.appendingPathComponent(name).path
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            let json = try Harness.run(["sniff", "-r", path, "--json"])
+            for line in json.stdout.split(separator: "\n") {
+                let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                let type = try XCTUnwrap(object["type"] as? String)
+                let documented = try XCTUnwrap(fields[type], "undocumented type \(type)")
+                let keys = Set(object.keys)
+                XCTAssertTrue(keys.isSubset(of: documented), "\(type): undocumented \(keys.subtracting(documented))")
+                let required = documented.subtracting(optional[type] ?? [])
+                XCTAssertTrue(required.isSubset(of: keys), "\(type): missing \(required.subtracting(keys))")
+                if let tcp = object["tcp"] as? [String: Any] {
+                    XCTAssertEqual(Set(tcp.keys), fields["tcp"], "tcp object")
+                }
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 20)
     }
 }
 

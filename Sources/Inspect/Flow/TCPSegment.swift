@@ -18,6 +18,8 @@ public struct TCPSegment: Sendable, Equatable {
     public var maximumSegmentSize: UInt16?
     public var windowScale: UInt8?
     public var sackPermitted = false
+    /// The timestamps option (RFC 7323): the sender's clock value, if present.
+    public var timestampValue: UInt32?
 
     public var isSYN: Bool { flags & TCPHeader.Flags.syn.rawValue != 0 }
     public var isACK: Bool { flags & TCPHeader.Flags.ack.rawValue != 0 }
@@ -106,7 +108,7 @@ public struct TCPSegment: Sendable, Equatable {
         return result
     }
 
-    /// MSS, window scale and SACK-permitted, the options a tracker needs (RFC 9293 §3.2, RFC 7323).
+    /// MSS, window scale, SACK-permitted and timestamps, the options a tracker needs (RFC 9293 §3.2, RFC 7323).
     mutating func readOptions(_ options: ByteView) {
         var offset = 0
         while let kind = options.u8(offset) {
@@ -120,6 +122,7 @@ public struct TCPSegment: Sendable, Equatable {
             case TCPOptionKind.maxSegmentSize where length == 4: maximumSegmentSize = options.be16(offset + 2)
             case TCPOptionKind.windowScale where length == 3: windowScale = options.u8(offset + 2)
             case TCPOptionKind.sackPermitted: sackPermitted = true
+            case TCPOptionKind.timestamp where length == 10: timestampValue = options.be32(offset + 2)
             default: break
             }
             offset += Int(length)

@@ -7,6 +7,7 @@ public struct HandshakeNarrator {
     private var initialSequence: [String: UInt32] = [:]
     private var closed: Set<String> = []
     private var established = false
+    private var explainedRelative = false
 
     public init() {}
 
@@ -35,8 +36,12 @@ public struct HandshakeNarrator {
                 + "\(segment.acknowledgment) = \"I expect your byte ISN+1 next\"." + Self.offers(segment)
         }
         if segment.isRST {
+            if !established && client != nil && from != client {
+                return "\(role(from)) answers the SYN with RST: nothing listens on that port, so the "
+                    + "client's connect() fails with ECONNREFUSED (\"connection refused\")."
+            }
             return "\(role(from)) resets the connection (RST): an abort, not a polite close; "
-                + "nothing more is delivered."
+                + "data not yet delivered is thrown away and no TIME-WAIT follows."
         }
         var sentence = ""
         if !segment.payload.isEmpty {
@@ -46,6 +51,12 @@ public struct HandshakeNarrator {
                 + "\(start &+ UInt32(segment.payload.count)))"
             if let line = Self.firstLine(segment.payload) { sentence += ": \"\(line)\"" }
             sentence += "."
+            if !explainedRelative {
+                explainedRelative = true
+                sentence +=
+                    " (Relative means absolute − ISN: on the wire this is seq \(segment.sequence); tcpdump "
+                    + "prints relative numbers once it has seen the handshake, so they start at 1.)"
+            }
         } else if segment.isACK && !segment.isFIN {
             if !established {
                 established = true
@@ -79,6 +90,9 @@ public struct HandshakeNarrator {
             )
         }
         if segment.sackPermitted { parts.append("SACK (it can acknowledge out-of-order blocks)") }
+        if segment.timestampValue != nil {
+            parts.append("timestamps (TS val/ecr: a clock echoed back, to measure round trips and reject old segments)")
+        }
         return parts.isEmpty ? "" : " Offers: " + parts.joined(separator: ", ") + "."
     }
 
