@@ -21,7 +21,9 @@ let package = Package(
         .target(name: "Capture", dependencies: ["CPcap"]),
         // Inspect is pure protocol knowledge: it depends on nothing but the standard library.
         .target(name: "Inspect"),
-        .target(name: "Sockets", dependencies: ["Inspect"]),
+        // epoll and accept4, which Swift's Glibc module leaves out.
+        .target(name: "CSockets"),
+        .target(name: "Sockets", dependencies: ["Inspect", "CSockets"]),
         .executableTarget(
             name: "netlab",
             dependencies: [
@@ -31,6 +33,7 @@ let package = Package(
         ),
         .testTarget(name: "InspectTests", dependencies: ["Inspect"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Inspect"]),
+        .testTarget(name: "SocketsTests", dependencies: ["Sockets", "Inspect"]),
         // Depends on the executable so `swift test` builds it: these tests run the real binary.
         .testTarget(name: "netlabTests", dependencies: ["netlab", "Inspect", "Capture", "Sockets"]),
     ],

@@ -1,14 +1,33 @@
+import CSockets
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A TCP socket over the POSIX calls the lessons teach (socket, bind, listen, accept, connect,
-/// send, recv, shutdown, close). Owns its descriptor and closes it exactly once. A socket may
-/// be handed to another thread, but is used by one thread at a time.
+/// A socket over the POSIX calls the lessons teach (socket, setsockopt, bind, listen, accept,
+/// connect, send, recv, sendto, recvfrom, shutdown, close), IPv4 and IPv6, TCP and UDP. Owns its
+/// descriptor and closes it exactly once (on `close()` or when the last reference goes). A socket
+/// may be handed to another thread, but is used by one thread at a time.
 public final class Socket: @unchecked Sendable {
     public private(set) var descriptor: Int32
 
+    public enum Kind: Sendable { case tcp, udp }
+
     init(descriptor: Int32) { self.descriptor = descriptor }
+
+    /// socket(2): a new TCP or UDP socket of the address's family, close-on-exec.
+    public convenience init(_ kind: Kind, family: SocketAddress.Family) throws(SocketError) {
+        let domain: Int32 =
+            switch family {
+            case .inet: AF_INET
+            case .inet6: AF_INET6
+            case .other(let value): value
+            }
+        let type = kind == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
+        let fd = socket(domain, type | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SocketError("socket") }
+        self.init(descriptor: fd)
+    }
 
     deinit { close() }
 
@@ -19,115 +38,39 @@ public final class Socket: @unchecked Sendable {
         }
     }
 
-    /// Resolves a numeric or named host with getaddrinfo (TCP, either family).
-    static func resolve(_ host: String, port: UInt16, passive: Bool) throws(SocketError) -> [(Int32, [UInt8])] {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        if passive { hints.ai_flags = AI_PASSIVE }
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        guard status == 0, let first = list else {
-            throw SocketError("getaddrinfo \(host)", code: 0, detail: String(cString: gai_strerror(status)))
-        }
-        defer { freeaddrinfo(first) }
-        var result: [(Int32, [UInt8])] = []
-        var entry: UnsafeMutablePointer<addrinfo>? = first
-        while let current = entry {
-            let info = current.pointee
-            if let address = info.ai_addr {
-                let bytes = UnsafeRawBufferPointer(start: address, count: Int(info.ai_addrlen))
-                result.append((info.ai_family, Array(bytes)))
-            }
-            entry = info.ai_next
-        }
-        return result
+    /// Gives up ownership: the caller closes the descriptor (a forked child, say).
+    public func release() -> Int32 {
+        let fd = descriptor
+        descriptor = -1
+        return fd
     }
 
-    /// socket + setsockopt(SO_REUSEADDR) + bind + listen. Port 0 picks an ephemeral port.
-    public static func listen(host: String = "127.0.0.1", port: UInt16 = 0, backlog: Int32 = 128)
-        throws(SocketError) -> Socket
-    {
-        var lastError = SocketError("bind \(host):\(port)", code: EADDRNOTAVAIL)
-        for (family, address) in try resolve(host, port: port, passive: true) {
-            let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { throw SocketError("socket") }
-            let socket = Socket(descriptor: fd)
-            var one: Int32 = 1
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            let bound = address.withUnsafeBytes { raw in
-                bind(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
-            }
-            guard bound == 0 else {
-                lastError = SocketError("bind \(host):\(port)")
-                continue
-            }
-            guard Glibc.listen(fd, backlog) == 0 else { throw SocketError("listen") }
-            return socket
-        }
-        throw lastError
+    // MARK: - Options
+
+    /// setsockopt(2) with an integer value.
+    @discardableResult
+    public func setOption(level: Int32, name: Int32, value: Int32) -> Bool {
+        var value = value
+        return setsockopt(descriptor, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0
     }
 
-    /// socket + connect, trying each address getaddrinfo returns.
-    public static func connect(host: String, port: UInt16) throws(SocketError) -> Socket {
-        var lastError = SocketError("connect \(host):\(port)", code: EHOSTUNREACH)
-        for (family, address) in try resolve(host, port: port, passive: false) {
-            let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { throw SocketError("socket") }
-            let socket = Socket(descriptor: fd)
-            let status = address.withUnsafeBytes { raw in
-                Glibc.connect(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
-            }
-            if status == 0 { return socket }
-            lastError = SocketError("connect \(host):\(port)")
-        }
-        throw lastError
+    /// SO_REUSEADDR: bind a port that still has connections in TIME-WAIT.
+    public func setReuseAddress() { setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: 1) }
+
+    /// TCP_NODELAY: send small writes at once instead of waiting to merge them (Nagle).
+    public func setNoDelay(_ on: Bool = true) {
+        setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: on ? 1 : 0)
     }
 
-    /// accept, retried on EINTR.
-    public func accept() throws(SocketError) -> Socket {
-        while true {
-            let fd = Glibc.accept(descriptor, nil, nil)
-            if fd >= 0 { return Socket(descriptor: fd) }
-            if errno != EINTR { throw SocketError("accept") }
-        }
+    /// IPV6_V6ONLY: an IPv6 socket bound to `::` takes IPv6 only (no IPv4-mapped addresses).
+    public func setIPv6Only(_ on: Bool) {
+        setOption(level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, value: on ? 1 : 0)
     }
 
-    /// The local port (after binding to port 0).
-    public var localPort: UInt16 {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        return withUnsafeBytes(of: storage) { raw in
-            UInt16(raw[2]) << 8 | UInt16(raw[3])  // sin_port / sin6_port, network order, same offset
-        }
-    }
-
-    /// Sends every byte, looping over short writes (send may take fewer than asked).
-    public func sendAll(_ bytes: [UInt8]) throws(SocketError) {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { raw in
-                send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            if sent < 0 {
-                if errno == EINTR { continue }
-                throw SocketError("send")
-            }
-            offset += sent
-        }
-    }
-
-    /// One recv of at most `limit` bytes; empty at end of stream.
-    public func receive(limit: Int = 65536) throws(SocketError) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: limit)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, limit, 0) }
-            if count >= 0 { return Array(buffer[..<count]) }
-            if errno != EINTR { throw SocketError("recv") }
-        }
+    /// O_NONBLOCK: calls that would wait return EAGAIN instead (the events server).
+    public func setNonBlocking(_ on: Bool = true) {
+        let flags = fcntl(descriptor, F_GETFL)
+        _ = fcntl(descriptor, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK)
     }
 
     /// SO_RCVTIMEO / SO_SNDTIMEO: a blocked recv or send fails with EAGAIN after this long.
@@ -137,6 +80,298 @@ public final class Socket: @unchecked Sendable {
         setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// shutdown(SHUT_WR): "I have nothing more to send" — the peer reads end of stream (a FIN).
-    public func shutdownWrite() { _ = shutdown(descriptor, Int32(SHUT_WR)) }
+    // MARK: - Addresses
+
+    /// bind(2).
+    public func bind(_ address: SocketAddress) throws(SocketError) {
+        let status = address.withSockaddr { Glibc.bind(descriptor, $0, $1) }
+        guard status == 0 else { throw SocketError("bind \(address)") }
+    }
+
+    /// listen(2).
+    public func listen(backlog: Int32 = 511) throws(SocketError) {
+        guard Glibc.listen(descriptor, backlog) == 0 else { throw SocketError("listen") }
+    }
+
+    /// getsockname(2): the address this socket is bound to (the kernel's pick after port 0).
+    public var localAddress: SocketAddress? {
+        let (status, address) = SocketAddress.filling { getsockname(descriptor, $0, $1) }
+        return status == 0 ? address : nil
+    }
+
+    /// getpeername(2): the other end of a connected socket.
+    public var peerAddress: SocketAddress? {
+        let (status, address) = SocketAddress.filling { getpeername(descriptor, $0, $1) }
+        return status == 0 ? address : nil
+    }
+
+    /// The local port (after binding to port 0).
+    public var localPort: UInt16 { localAddress?.port ?? 0 }
+
+    // MARK: - Servers
+
+    /// socket + SO_REUSEADDR + bind + listen on a numeric address (`127.0.0.1`, `::1`, `0.0.0.0`,
+    /// `::`) or a name. Port 0 lets the kernel pick an ephemeral port (see `localPort`).
+    public static func listen(host: String = "127.0.0.1", port: UInt16 = 0, backlog: Int32 = 511)
+        throws(SocketError) -> Socket
+    {
+        let addresses: [SocketAddress]
+        if let numeric = SocketAddress(numeric: host, port: port) {
+            addresses = [numeric]
+        } else {
+            addresses = try Resolver.resolve(host, service: String(port), passive: true).map(\.address)
+        }
+        var lastError = SocketError("bind \(host):\(port)", code: EADDRNOTAVAIL)
+        for address in addresses {
+            let socket = try Socket(.tcp, family: address.family)
+            socket.setReuseAddress()
+            if address.family == .inet6 { socket.setIPv6Only(true) }
+            do {
+                try socket.bind(address)
+                try socket.listen(backlog: backlog)
+                return socket
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// accept(2), retried on EINTR.
+    public func accept() throws(SocketError) -> Socket {
+        try acceptWithAddress().0
+    }
+
+    /// accept(2) with the client's address, retried on EINTR.
+    public func acceptWithAddress() throws(SocketError) -> (Socket, SocketAddress) {
+        while true {
+            let (fd, address) = SocketAddress.filling { netlab_accept4(descriptor, $0, $1, 0) }
+            if fd >= 0 { return (Socket(descriptor: fd), address) }
+            if errno != EINTR { throw SocketError("accept") }
+        }
+    }
+
+    /// accept(2) on a non-blocking listener: nil when no connection is waiting.
+    public func tryAccept() throws(SocketError) -> (Socket, SocketAddress)? {
+        while true {
+            let (fd, address) = SocketAddress.filling { netlab_accept4(descriptor, $0, $1, 1) }
+            if fd >= 0 { return (Socket(descriptor: fd), address) }
+            switch errno {
+            case EINTR: continue
+            // The connection was reset while waiting in the queue: not the listener's failure.
+            case EAGAIN, ECONNABORTED, EPROTO: return nil
+            default: throw SocketError("accept")
+            }
+        }
+    }
+
+    // MARK: - Clients
+
+    /// connect(2) with a deadline: a non-blocking connect, then poll for writability.
+    public func connect(to address: SocketAddress, timeout: Double? = nil) throws(SocketError) {
+        guard let timeout else {
+            while address.withSockaddr({ Glibc.connect(descriptor, $0, $1) }) != 0 {
+                if errno != EINTR { throw SocketError("connect \(address)") }
+            }
+            return
+        }
+        setNonBlocking(true)
+        defer { setNonBlocking(false) }
+        if address.withSockaddr({ Glibc.connect(descriptor, $0, $1) }) == 0 { return }
+        guard errno == EINPROGRESS else { throw SocketError("connect \(address)") }
+        guard try wait(for: .writable, timeout: timeout) else {
+            throw SocketError("connect \(address)", code: ETIMEDOUT)
+        }
+        var failure: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &failure, &length)
+        if failure != 0 { throw SocketError("connect \(address)", code: failure) }
+    }
+
+    /// Resolves `host` (a name, or a numeric IPv4/IPv6 address) and connects to the first
+    /// address that answers, as a client should: each getaddrinfo result in turn.
+    public static func connect(host: String, port: UInt16, timeout: Double? = nil) throws(SocketError) -> Socket {
+        let addresses: [SocketAddress]
+        if let numeric = SocketAddress(numeric: host, port: port) {
+            addresses = [numeric]
+        } else {
+            addresses = try Resolver.resolve(host, service: String(port)).map(\.address)
+        }
+        var lastError = SocketError("connect \(host):\(port)", code: EHOSTUNREACH)
+        for address in addresses {
+            let socket = try Socket(.tcp, family: address.family)
+            do {
+                try socket.connect(to: address, timeout: timeout)
+                return socket
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    // MARK: - Data
+
+    /// Sends every byte, looping over short writes (send may take fewer than asked).
+    public func sendAll(_ bytes: [UInt8]) throws(SocketError) {
+        var failure: SocketError?
+        bytes.withUnsafeBytes { raw in
+            do throws(SocketError) { try sendAll(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    public func sendAll(_ raw: UnsafeRawBufferPointer) throws(SocketError) {
+        var offset = 0
+        while offset < raw.count {
+            let sent = Glibc.send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+            if sent < 0 {
+                if errno == EINTR { continue }
+                throw SocketError("send")
+            }
+            offset += sent
+        }
+    }
+
+    /// One send(2) on a non-blocking socket: the bytes taken, or 0 when the buffer is full.
+    public func trySend(_ raw: UnsafeRawBufferPointer) throws(SocketError) -> Int {
+        guard raw.count > 0 else { return 0 }
+        while true {
+            let sent = Glibc.send(descriptor, raw.baseAddress!, raw.count, Int32(MSG_NOSIGNAL))
+            if sent >= 0 { return sent }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN: return 0
+            default: throw SocketError("send")
+            }
+        }
+    }
+
+    /// One recv(2) of at most `limit` bytes; empty at end of stream (the peer's FIN).
+    public func receive(limit: Int = 65536) throws(SocketError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: limit)
+        var result: Result<Int, SocketError> = .success(0)
+        buffer.withUnsafeMutableBytes { raw in
+            do throws(SocketError) { result = .success(try receive(into: raw)) } catch { result = .failure(error) }
+        }
+        let count = try result.get()
+        buffer.removeSubrange(count...)
+        return buffer
+    }
+
+    /// One recv(2) into `buffer`: the byte count, 0 at end of stream.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> Int {
+        while true {
+            let count = recv(descriptor, buffer.baseAddress!, buffer.count, 0)
+            if count >= 0 { return count }
+            if errno != EINTR { throw SocketError("recv") }
+        }
+    }
+
+    /// One recv(2) on a non-blocking socket: nil when nothing is waiting, 0 at end of stream.
+    public func tryReceive(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> Int? {
+        while true {
+            let count = recv(descriptor, buffer.baseAddress!, buffer.count, 0)
+            if count >= 0 { return count }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN: return nil
+            default: throw SocketError("recv")
+            }
+        }
+    }
+
+    /// sendto(2): one datagram to `address` (UDP keeps it whole or not at all).
+    @discardableResult
+    public func send(_ bytes: [UInt8], to address: SocketAddress) throws(SocketError) -> Int {
+        while true {
+            let sent = bytes.withUnsafeBytes { raw in
+                address.withSockaddr { Glibc.sendto(descriptor, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL), $0, $1) }
+            }
+            if sent >= 0 { return sent }
+            if errno != EINTR { throw SocketError("sendto \(address)") }
+        }
+    }
+
+    /// recvfrom(2): one datagram and who sent it. A datagram longer than `limit` is cut
+    /// (`truncated` says so: MSG_TRUNC reports its real length).
+    public func receiveFrom(limit: Int = 65536) throws(SocketError) -> (
+        bytes: [UInt8], from: SocketAddress, truncated: Bool
+    ) {
+        var buffer = [UInt8](repeating: 0, count: limit)
+        while true {
+            var count = 0
+            let (_, address) = SocketAddress.filling { pointer, length in
+                count = buffer.withUnsafeMutableBytes {
+                    recvfrom(descriptor, $0.baseAddress, $0.count, Int32(MSG_TRUNC), pointer, length)
+                }
+                return 0
+            }
+            if count >= 0 { return (Array(buffer.prefix(min(count, limit))), address, count > limit) }
+            if errno != EINTR { throw SocketError("recvfrom") }
+        }
+    }
+
+    /// send(2) on a connected UDP socket (see `connect`): errors from ICMP, such as
+    /// ECONNREFUSED for "port unreachable", come back on later calls.
+    public func sendDatagram(_ bytes: [UInt8]) throws(SocketError) {
+        while true {
+            let sent = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent >= 0 { return }
+            if errno != EINTR { throw SocketError("send") }
+        }
+    }
+
+    public enum ShutdownHow: Sendable { case read, write, both }
+
+    /// shutdown(2). `.write` says "I have nothing more to send": the peer reads end of stream (a FIN).
+    public func shutdown(_ how: ShutdownHow) {
+        let value: Int32 =
+            switch how {
+            case .read: Int32(SHUT_RD)
+            case .write: Int32(SHUT_WR)
+            case .both: Int32(SHUT_RDWR)
+            }
+        _ = Glibc.shutdown(descriptor, value)
+    }
+
+    public func shutdownWrite() { shutdown(.write) }
+
+    // MARK: - Waiting
+
+    public enum Readiness: Sendable { case readable, writable }
+
+    /// poll(2) on this socket alone: true when ready within `timeout` seconds (nil waits forever).
+    public func wait(for readiness: Readiness, timeout: Double?) throws(SocketError) -> Bool {
+        try Poll.wait(descriptor, for: readiness, timeout: timeout)
+    }
+}
+
+/// poll(2) helpers.
+public enum Poll {
+    /// Waits until `descriptor` is readable or writable, up to `timeout` seconds (nil: no limit).
+    /// Errors and hang-ups count as ready: the next call reports them.
+    public static func wait(_ descriptor: Int32, for readiness: Socket.Readiness, timeout: Double?) throws(SocketError)
+        -> Bool
+    {
+        let events = Int16(readiness == .readable ? POLLIN : POLLOUT)
+        var entry = pollfd(fd: descriptor, events: events, revents: 0)
+        let deadline = timeout.map { Clock.now + $0 }
+        while true {
+            let remaining = deadline.map { max(0, Int32((($0 - Clock.now) * 1000).rounded(.up))) } ?? -1
+            let status = poll(&entry, 1, remaining)
+            if status > 0 { return true }
+            if status == 0 { return false }
+            if errno != EINTR { throw SocketError("poll") }
+        }
+    }
+}
+
+/// Monotonic seconds (CLOCK_MONOTONIC): for deadlines, never affected by clock changes.
+public enum Clock {
+    public static var now: Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
 }

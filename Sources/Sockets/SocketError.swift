@@ -15,23 +15,24 @@ public struct SocketError: Error, Equatable, CustomStringConvertible {
         self.detail = detail
     }
 
+    /// errno's symbolic name, as the man pages write it.
     public var name: String {
-        switch code {
-        case ECONNREFUSED: "ECONNREFUSED"
-        case ECONNRESET: "ECONNRESET"
-        case ETIMEDOUT: "ETIMEDOUT"
-        case EADDRINUSE: "EADDRINUSE"
-        case EADDRNOTAVAIL: "EADDRNOTAVAIL"
-        case EACCES: "EACCES"
-        case EAGAIN: "EAGAIN"
-        case EPIPE: "EPIPE"
-        case EINVAL: "EINVAL"
-        case EHOSTUNREACH: "EHOSTUNREACH"
-        case ENETUNREACH: "ENETUNREACH"
-        case EMFILE: "EMFILE"
-        default: "errno \(code)"
-        }
+        Self.names[code] ?? "errno \(code)"
     }
+
+    static let names: [Int32: String] = [
+        EPERM: "EPERM", ENOENT: "ENOENT", EINTR: "EINTR", EBADF: "EBADF", EAGAIN: "EAGAIN", ENOMEM: "ENOMEM",
+        EACCES: "EACCES", EFAULT: "EFAULT", EINVAL: "EINVAL", ENFILE: "ENFILE", EMFILE: "EMFILE", ENOSPC: "ENOSPC",
+        EPIPE: "EPIPE", ENOTSOCK: "ENOTSOCK", EMSGSIZE: "EMSGSIZE", EPROTONOSUPPORT: "EPROTONOSUPPORT",
+        EOPNOTSUPP: "EOPNOTSUPP", EAFNOSUPPORT: "EAFNOSUPPORT", EADDRINUSE: "EADDRINUSE",
+        EADDRNOTAVAIL: "EADDRNOTAVAIL", ENETDOWN: "ENETDOWN", ENETUNREACH: "ENETUNREACH",
+        ECONNABORTED: "ECONNABORTED", ECONNRESET: "ECONNRESET", ENOBUFS: "ENOBUFS", EISCONN: "EISCONN",
+        ENOTCONN: "ENOTCONN", ETIMEDOUT: "ETIMEDOUT", ECONNREFUSED: "ECONNREFUSED", EHOSTDOWN: "EHOSTDOWN",
+        EHOSTUNREACH: "EHOSTUNREACH", EALREADY: "EALREADY", EINPROGRESS: "EINPROGRESS",
+    ]
+
+    /// A receive or send timed out (SO_RCVTIMEO gives EAGAIN; connect gives ETIMEDOUT).
+    public var isTimeout: Bool { detail == nil && (code == EAGAIN || code == ETIMEDOUT) }
 
     public var description: String {
         if let detail { return "\(operation): \(detail)" }

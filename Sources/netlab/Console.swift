@@ -60,6 +60,13 @@ final class Console {
     }
 
     static var stdoutIsTerminal: Bool { isatty(1) == 1 }
+
+    /// One line on standard output, written at once (for lines a script waits for, like a URL).
+    static func output(_ text: String) {
+        var buffer = TextBuffer()
+        buffer.append(string: text + "\n")
+        _ = write(&buffer)
+    }
 }
 
 /// Local-time offsets for timestamps, cached per hour (time zones change on hour boundaries).

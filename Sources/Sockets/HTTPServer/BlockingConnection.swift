@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Serves one connection with blocking calls (recv, send, sendfile), the way the serial, fork
+/// and threads models do: read, answer, repeat while the connection is kept alive. poll(2)
+/// enforces the request and idle timeouts; SO_SNDTIMEO the send timeout.
+struct BlockingConnection {
+    let socket: Socket
+    let peer: SocketAddress
+    let files: StaticFiles
+    let limits: ServerLimits
+    let log: AccessLog
+
+    /// Serves until the client closes, a timeout passes, a response closes the connection, or
+    /// `shouldStop` says so between requests. Returns the number of requests answered.
+    @discardableResult
+    func serve(shouldStop: () -> Bool) -> Int {
+        var machine = HTTPServerConnection(files: files, limits: limits)
+        var dates = HTTPDate.Cache()
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        var idleSince = Clock.now
+        var requestStart: Double?
+        socket.setTimeout(seconds: limits.sendTimeout)
+        socket.setNoDelay()
+        var answered = 0
+        var cleanEnd = true
+        serving: while true {
+            let now = Clock.now
+            let deadline =
+                machine.isIdle ? idleSince + limits.idleTimeout : (requestStart ?? now) + limits.requestTimeout
+            if machine.isIdle && shouldStop() { break }
+            let ready: Bool
+            do {
+                ready = try socket.wait(for: .readable, timeout: max(0, min(deadline - now, 0.25)))
+            } catch {
+                break
+            }
+            if !ready {
+                guard Clock.now >= deadline else { continue }
+                if let response = machine.timedOut() {
+                    _ = try? send(response, dates: &dates)
+                    cleanEnd = false
+                }
+                break
+            }
+            let count: Int
+            do {
+                count = try buffer.withUnsafeMutableBytes { raw throws(SocketError) in try socket.receive(into: raw) }
+            } catch {
+                break
+            }
+            if count == 0 {
+                machine.receiveEnd()
+                break
+            }
+            let responses = machine.receive(buffer[0..<count])
+            for response in responses {
+                do {
+                    let sent = try send(response, dates: &dates)
+                    log.record(peer: peer, response: response, bodyBytes: sent)
+                    if !response.isInterim { answered += 1 }
+                } catch {
+                    cleanEnd = false
+                    break serving
+                }
+            }
+            if machine.closing {
+                cleanEnd = responses.last.map { $0.status < 400 } ?? true
+                break
+            }
+            if machine.isIdle {
+                idleSince = Clock.now
+                requestStart = nil
+            } else if requestStart == nil || !responses.isEmpty {
+                requestStart = Clock.now
+            }
+        }
+        if !cleanEnd { Self.lingeringClose(socket) }
+        socket.close()
+        return answered
+    }
+
+    /// Sends one response (head, then body). Returns the body bytes sent.
+    func send(_ response: HTTPServerResponse, dates: inout HTTPDate.Cache) throws(SocketError) -> Int {
+        let head = response.head(date: dates.now(), keepAliveHeader: false)
+        switch response.body {
+        case .none:
+            try socket.sendAll(head)
+            return 0
+        case .bytes(let bytes):
+            try socket.sendAll(head + bytes)
+            return bytes.count
+        case .file(let file, let offset, let length):
+            if length <= EventLoop.inlineFileLimit, let body = file.read(offset: offset, length: length) {
+                try socket.sendAll(head + body)
+                return length
+            }
+            try socket.sendAll(head)
+            try Self.sendFile(file, offset: offset, length: length, to: socket)
+            return length
+        }
+    }
+
+    /// sendfile(2) until `length` bytes went out: the kernel copies file pages to the socket.
+    static func sendFile(_ file: OpenFile, offset: Int, length: Int, to socket: Socket) throws(SocketError) {
+        var position = off_t(offset)
+        var remaining = length
+        while remaining > 0 {
+            let sent = sendfile(socket.descriptor, file.descriptor, &position, min(remaining, 1 << 30))
+            if sent < 0 {
+                if errno == EINTR { continue }
+                throw SocketError("sendfile")
+            }
+            // The file shrank after its length was promised: the connection must end.
+            if sent == 0 { throw SocketError("sendfile", code: EIO, detail: "file shorter than announced") }
+            remaining -= sent
+        }
+    }
+
+    /// After an error response, a close with unread request bytes would make the kernel send
+    /// RST, and the client could lose the response. Half-close, then read and discard briefly.
+    static func lingeringClose(_ socket: Socket, seconds: Double = 1, limit: Int = 1 << 20) {
+        socket.shutdown(.write)
+        let deadline = Clock.now + seconds
+        var discarded = 0
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while discarded < limit, Clock.now < deadline {
+            guard (try? socket.wait(for: .readable, timeout: max(0, deadline - Clock.now))) == true else { return }
+            let count = (try? buffer.withUnsafeMutableBytes { raw throws(SocketError) in try socket.receive(into: raw) }) ?? 0
+            if count == 0 { return }
+            discarded += count
+        }
+    }
+}

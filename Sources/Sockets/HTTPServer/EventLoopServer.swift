@@ -1,0 +1,312 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One connection of the events model: its protocol machine, what is waiting to be sent,
+/// and its clocks.
+final class EventConnection {
+    enum Pending {
+        case bytes([UInt8], sent: Int)
+        case file(OpenFile, offset: Int, remaining: Int)
+    }
+
+    let socket: Socket
+    let peer: SocketAddress
+    var machine: HTTPServerConnection
+    var output: [Pending] = []
+    var interest: Epoll.Interest = .readable
+    var idleSince: Double
+    var requestStart: Double?
+    var lastProgress: Double
+    /// Reading stopped: too many queued responses, or the request stream is over.
+    var readPaused = false
+    /// The response said close and the last one was an error: discard input until this time.
+    var lingerUntil: Double?
+    var closeWhenFlushed = false
+    var cleanEnd = true
+
+    init(socket: Socket, peer: SocketAddress, machine: HTTPServerConnection, now: Double) {
+        self.socket = socket
+        self.peer = peer
+        self.machine = machine
+        idleSince = now
+        lastProgress = now
+    }
+}
+
+extension HTTPServer {
+    /// The events model: one thread waits on every socket with epoll and does whatever work is
+    /// ready (accept, read, parse, write), never blocking on one client.
+    func runEvents(_ shouldStop: () -> Bool) throws(SocketError) -> Summary {
+        var loop = try EventLoop(server: self)
+        return try loop.run(shouldStop)
+    }
+}
+
+struct EventLoop {
+    let server: HTTPServer
+    let epoll: Epoll
+    var connections: [Int32: EventConnection] = [:]
+    var summary = HTTPServer.Summary()
+    var dates = HTTPDate.Cache()
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Bodies up to this size are read into memory and sent with the head in one send.
+    static let inlineFileLimit = 16 * 1024
+
+    init(server: HTTPServer) throws(SocketError) {
+        self.server = server
+        epoll = try Epoll(capacity: 512)
+    }
+
+    mutating func run(_ shouldStop: () -> Bool) throws(SocketError) -> HTTPServer.Summary {
+        let listener = server.listener
+        listener.setNonBlocking(true)
+        try epoll.add(listener.descriptor, .readable)
+        var lastSweep = Clock.now
+        while !shouldStop() {
+            for event in try epoll.wait(timeout: 0.25) {
+                if event.descriptor == listener.descriptor {
+                    acceptWaiting()
+                    continue
+                }
+                guard let connection = connections[event.descriptor] else { continue }
+                if event.readable || event.hangup { read(connection) }
+                if event.writable, connections[event.descriptor] != nil { flush(connection) }
+            }
+            let now = Clock.now
+            if now - lastSweep >= 0.25 {
+                lastSweep = now
+                sweepTimeouts(now: now)
+            }
+        }
+        for connection in Array(connections.values) { close(connection) }
+        epoll.remove(listener.descriptor)
+        return summary
+    }
+
+    private mutating func acceptWaiting() {
+        for _ in 0..<256 {
+            let accepted: (Socket, SocketAddress)?
+            do {
+                accepted = try server.listener.tryAccept()
+            } catch {
+                // Out of descriptors (EMFILE) and the like: log, breathe, keep serving the others.
+                server.log.write("netlab: \(error)")
+                usleep(10_000)
+                return
+            }
+            guard let (socket, peer) = accepted else { return }
+            summary.connections += 1
+            if connections.count >= server.limits.maxConnections {
+                summary.refused += 1
+                server.refuse(socket, peer: peer)
+                continue
+            }
+            socket.setNoDelay()
+            let connection = EventConnection(
+                socket: socket, peer: peer, machine: HTTPServerConnection(files: server.files, limits: server.limits),
+                now: Clock.now)
+            do {
+                try epoll.add(socket.descriptor, .readable)
+            } catch {
+                continue
+            }
+            connections[socket.descriptor] = connection
+        }
+    }
+
+    private mutating func read(_ connection: EventConnection) {
+        if connection.lingerUntil != nil {
+            discard(connection)
+            return
+        }
+        guard !connection.readPaused else { return }
+        for _ in 0..<4 {
+            let count: Int?
+            do {
+                count = try buffer.withUnsafeMutableBytes { raw throws(SocketError) in
+                    try connection.socket.tryReceive(into: raw)
+                }
+            } catch {
+                close(connection)
+                return
+            }
+            guard let count else { break }
+            if count == 0 {
+                connection.machine.receiveEnd()
+                connection.readPaused = true
+                connection.closeWhenFlushed = true
+                break
+            }
+            let now = Clock.now
+            let responses = connection.machine.receive(buffer[0..<count])
+            for response in responses { enqueue(response, on: connection) }
+            if connection.machine.isIdle {
+                connection.idleSince = now
+                connection.requestStart = nil
+            } else if connection.requestStart == nil || !responses.isEmpty {
+                connection.requestStart = now
+            }
+            if connection.machine.closing {
+                connection.readPaused = true
+                connection.closeWhenFlushed = true
+                connection.cleanEnd = responses.last.map { $0.status < 400 } ?? true
+                break
+            }
+            if connection.output.count >= server.limits.maxQueuedResponses {
+                connection.readPaused = true
+                break
+            }
+        }
+        flush(connection)
+    }
+
+    private mutating func enqueue(_ response: HTTPServerResponse, on connection: EventConnection) {
+        var bytes = response.head(date: dates.now(), keepAliveHeader: false)
+        switch response.body {
+        case .none:
+            connection.output.append(.bytes(bytes, sent: 0))
+        case .bytes(let body):
+            bytes += body
+            connection.output.append(.bytes(bytes, sent: 0))
+        case .file(let file, let offset, let length):
+            if length <= Self.inlineFileLimit, let body = file.read(offset: offset, length: length) {
+                bytes += body
+                connection.output.append(.bytes(bytes, sent: 0))
+            } else {
+                connection.output.append(.bytes(bytes, sent: 0))
+                connection.output.append(.file(file, offset: offset, remaining: length))
+            }
+        }
+        if !response.isInterim {
+            summary.requests += 1
+            server.log.record(peer: connection.peer, response: response, bodyBytes: response.body.length)
+        }
+    }
+
+    /// Sends what the socket takes now; asks for EPOLLOUT when it takes no more.
+    private mutating func flush(_ connection: EventConnection) {
+        let socket = connection.socket
+        do {
+            while let first = connection.output.first {
+                switch first {
+                case .bytes(let bytes, let sent):
+                    let count = try bytes.withUnsafeBytes { raw throws(SocketError) in
+                        try socket.trySend(UnsafeRawBufferPointer(rebasing: raw[sent...]))
+                    }
+                    if count == 0 { break }
+                    connection.lastProgress = Clock.now
+                    if sent + count == bytes.count {
+                        connection.output.removeFirst()
+                    } else {
+                        connection.output[0] = .bytes(bytes, sent: sent + count)
+                        continue
+                    }
+                case .file(let file, let offset, let remaining):
+                    var position = off_t(offset)
+                    let count = sendfile(socket.descriptor, file.descriptor, &position, remaining)
+                    if count < 0 {
+                        if errno == EAGAIN || errno == EINTR { break }
+                        throw SocketError("sendfile")
+                    }
+                    if count == 0 { throw SocketError("sendfile", code: EIO, detail: "file shorter than announced") }
+                    connection.lastProgress = Clock.now
+                    if count == remaining {
+                        connection.output.removeFirst()
+                    } else {
+                        connection.output[0] = .file(file, offset: offset + count, remaining: remaining - count)
+                    }
+                    continue
+                }
+                break
+            }
+        } catch {
+            close(connection)
+            return
+        }
+        if connection.output.isEmpty {
+            if connection.closeWhenFlushed {
+                if connection.cleanEnd {
+                    close(connection)
+                } else {
+                    startLingering(connection)
+                }
+                return
+            }
+            if connection.readPaused {
+                connection.readPaused = false
+            }
+        }
+        updateInterest(connection)
+    }
+
+    private func updateInterest(_ connection: EventConnection) {
+        var wanted: Epoll.Interest = []
+        if !connection.readPaused || connection.lingerUntil != nil { wanted.insert(.readable) }
+        if !connection.output.isEmpty { wanted.insert(.writable) }
+        guard wanted != connection.interest else { return }
+        connection.interest = wanted
+        try? epoll.modify(connection.socket.descriptor, wanted)
+    }
+
+    /// After an error response: half-close and discard what the client still sends, briefly,
+    /// so its kernel does not answer our close with RST and lose the response.
+    private mutating func startLingering(_ connection: EventConnection) {
+        connection.socket.shutdown(.write)
+        connection.lingerUntil = Clock.now + 1
+        updateInterest(connection)
+    }
+
+    private mutating func discard(_ connection: EventConnection) {
+        for _ in 0..<16 {
+            let count: Int?
+            do {
+                count = try buffer.withUnsafeMutableBytes { raw throws(SocketError) in
+                    try connection.socket.tryReceive(into: raw)
+                }
+            } catch {
+                close(connection)
+                return
+            }
+            guard let received = count else { return }  // nothing more for now
+            if received == 0 {
+                close(connection)
+                return
+            }
+        }
+    }
+
+    private mutating func sweepTimeouts(now: Double) {
+        let limits = server.limits
+        for connection in Array(connections.values) {
+            if let until = connection.lingerUntil {
+                if now >= until { close(connection) }
+                continue
+            }
+            if !connection.output.isEmpty {
+                if now - connection.lastProgress >= limits.sendTimeout { close(connection) }
+                continue
+            }
+            if connection.machine.isIdle {
+                if now - connection.idleSince >= limits.idleTimeout { close(connection) }
+            } else if now - (connection.requestStart ?? now) >= limits.requestTimeout {
+                if let response = connection.machine.timedOut() {
+                    enqueue(response, on: connection)
+                    connection.readPaused = true
+                    connection.closeWhenFlushed = true
+                    connection.cleanEnd = false
+                    flush(connection)
+                } else {
+                    close(connection)
+                }
+            }
+        }
+    }
+
+    private mutating func close(_ connection: EventConnection) {
+        let descriptor = connection.socket.descriptor
+        guard connections.removeValue(forKey: descriptor) != nil else { return }
+        epoll.remove(descriptor)
+        connection.socket.close()
+    }
+}

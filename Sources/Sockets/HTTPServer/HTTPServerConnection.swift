@@ -1,0 +1,152 @@
+import Inspect
+
+/// Limits and timeouts every server model enforces, with their defaults.
+public struct ServerLimits: Sendable {
+    /// Request line (414), header section and field count (431), body (413).
+    public var parser: HTTPParser.Limits
+    /// Seconds a client has from the first byte of a request to its last (slowloris).
+    public var requestTimeout = 10.0
+    /// Seconds a kept-alive connection may sit idle between requests.
+    public var idleTimeout = 15.0
+    /// Seconds a send may wait for a client that does not read.
+    public var sendTimeout = 30.0
+    /// Connections served at once; more are answered 503 and closed.
+    public var maxConnections = 1024
+    /// Responses one connection may have queued (pipelining) before the server stops reading it.
+    public var maxQueuedResponses = 16
+
+    public init() {
+        parser = HTTPParser.Limits()
+        parser.startLine = 8 * 1024
+        parser.fieldBytes = 32 * 1024
+        parser.fieldCount = 100
+        parser.bodyBytes = 1 << 20
+    }
+}
+
+/// One HTTP/1.x connection as a server sees it, without any I/O: bytes in, responses out.
+/// Every server model (serial, fork, threads, events) drives the same machine, so they answer
+/// the same requests the same way. It parses with Inspect's HTTPParser in strict mode, checks
+/// what the parser leaves to the server (version, Host), asks `StaticFiles` for the answer, and
+/// decides whether the connection stays open (RFC 9112 §9).
+public struct HTTPServerConnection {
+    private var parser: HTTPParser
+    private let files: StaticFiles
+    private var current: HTTPHead?
+    private var refused: HTTPServerResponse?
+    /// No more requests will be read: the last response closes the connection.
+    public private(set) var closing = false
+    public private(set) var requestsCompleted = 0
+
+    public init(files: StaticFiles, limits: ServerLimits) {
+        parser = HTTPParser(kind: .request, lenient: false, limits: limits.parser)
+        self.files = files
+    }
+
+    /// True between requests (an idle keep-alive connection), false once a request has begun.
+    public var isIdle: Bool { current == nil && !parser.isInsideMessage }
+
+    /// Feeds received bytes; returns the responses they complete, in order. Interim responses
+    /// (100 Continue) have `isInterim` set.
+    public mutating func receive(_ bytes: some Collection<UInt8>) -> [HTTPServerResponse] {
+        guard !closing else { return [] }
+        var responses: [HTTPServerResponse] = []
+        for event in parser.parse(bytes) {
+            guard !closing else { break }
+            switch event {
+            case .head(let head):
+                current = head
+                refused = check(head)
+                if refused == nil, head.values("Expect").contains(where: { $0.lowercased() == "100-continue" }),
+                    head.version == .http11
+                {
+                    responses.append(.continue)
+                }
+            case .body, .tunnel:
+                break
+            case .end(_, let keepAlive):
+                responses.append(finish(keepAlive: keepAlive))
+            case .upgrade:
+                // Upgrades and CONNECT are not offered: answer the request, then close.
+                responses.append(finish(keepAlive: false))
+            case .failed(let error):
+                responses.append(failed(error))
+            }
+        }
+        return responses
+    }
+
+    /// The client closed its side. A request cut off in the middle gets no answer.
+    public mutating func receiveEnd() {
+        closing = true
+    }
+
+    /// The request or idle timeout passed: 408 when a request had begun, nothing when idle.
+    public mutating func timedOut() -> HTTPServerResponse? {
+        closing = true
+        guard !isIdle else { return nil }
+        var response = HTTPServerResponse.page(408, "The request took too long to arrive.", close: true)
+        response.requestLine = current.map(Self.requestLine) ?? "-"
+        return response
+    }
+
+    /// What the parser leaves to the server (RFC 9112 §2.3, §3.2).
+    private func check(_ head: HTTPHead) -> HTTPServerResponse? {
+        guard head.version.protocolName == "HTTP", head.version.major == 1 else {
+            return .page(505, "This server speaks HTTP/1.0 and HTTP/1.1.", close: true)
+        }
+        let hosts = head.values("Host")
+        if head.version.minor >= 1 && hosts.isEmpty {
+            return .page(400, "HTTP/1.1 requests must have a Host header.", close: true)
+        }
+        if hosts.count > 1 { return .page(400, "More than one Host header.", close: true) }
+        return nil
+    }
+
+    private mutating func finish(keepAlive: Bool) -> HTTPServerResponse {
+        guard let head = current else { return failed(nil) }
+        var response = refused ?? files.respond(to: head)
+        if head.method == "HEAD" { response.body = .none }
+        response.requestLine = Self.requestLine(head)
+        response.close = response.close || !keepAlive
+        if response.close {
+            closing = true
+        } else if head.version.minor == 0 {
+            // An HTTP/1.0 client asked to keep the connection: say that we do.
+            response.fields.append(("Connection", "keep-alive"))
+        }
+        current = nil
+        refused = nil
+        requestsCompleted += 1
+        return response
+    }
+
+    private mutating func failed(_ error: HTTPParseError?) -> HTTPServerResponse {
+        closing = true
+        let status: Int
+        let message: String
+        if let error {
+            status = error.kind == .badMethod ? 400 : error.status
+            message = "The request could not be read: \(error.reason)."
+        } else {
+            (status, message) = (400, "Malformed request.")
+        }
+        var response = HTTPServerResponse.page(status, message, close: true)
+        response.requestLine = current.map(Self.requestLine) ?? "-"
+        current = nil
+        return response
+    }
+
+    static func requestLine(_ head: HTTPHead) -> String {
+        "\(head.method ?? "-") \(head.target ?? "-") \(head.version)"
+    }
+}
+
+extension HTTPServerResponse {
+    /// `HTTP/1.1 100 Continue`: send the body (RFC 9110 §10.1.1).
+    static var `continue`: HTTPServerResponse {
+        var response = HTTPServerResponse(status: 100)
+        response.isInterim = true
+        return response
+    }
+}

@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An open file being served; closed exactly once, when the last reference goes.
+public final class OpenFile: @unchecked Sendable {
+    public let descriptor: Int32
+    public let size: Int
+
+    init(descriptor: Int32, size: Int) {
+        self.descriptor = descriptor
+        self.size = size
+    }
+
+    deinit { _ = close(descriptor) }
+
+    /// pread(2) of `length` bytes from `offset`; nil when the file no longer has them.
+    func read(offset: Int, length: Int) -> [UInt8]? {
+        var body = [UInt8](repeating: 0, count: length)
+        var done = 0
+        while done < length {
+            let count = body.withUnsafeMutableBytes { raw in
+                pread(descriptor, raw.baseAddress! + done, length - done, off_t(offset + done))
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return nil }
+            done += count
+        }
+        return body
+    }
+}
+
+/// A response the server will send: status, header fields, and where the body comes from.
+public struct HTTPServerResponse: Sendable {
+    public enum Body: Sendable {
+        case none
+        case bytes([UInt8])
+        /// `length` bytes of the file from `offset` (sent with sendfile(2)).
+        case file(OpenFile, offset: Int, length: Int)
+
+        public var length: Int {
+            switch self {
+            case .none: 0
+            case .bytes(let bytes): bytes.count
+            case .file(_, _, let length): length
+            }
+        }
+    }
+
+    public var status: Int
+    /// Fields besides Date, Server, Content-Length and Connection, which the server adds.
+    public var fields: [(name: String, value: String)]
+    public var body: Body
+    /// The framing length (Content-Length): the body's, even for HEAD, which sends no body.
+    public var contentLength: Int
+    /// Close the connection after this response.
+    public var close: Bool
+    /// For the access log: the request line as received ("-" when there was none).
+    public var requestLine = "-"
+    /// A 1xx response that precedes the final one (only a status line is sent).
+    public var isInterim = false
+
+    public init(status: Int, fields: [(name: String, value: String)] = [], body: Body = .none, close: Bool = false) {
+        self.status = status
+        self.fields = fields
+        self.body = body
+        self.contentLength = body.length
+        self.close = close
+    }
+
+    /// A small HTML page for an error or redirect status.
+    public static func page(_ status: Int, _ message: String, close: Bool = false) -> HTTPServerResponse {
+        let title = "\(status) \(reason(status))"
+        let html =
+            "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>\(title)</title></head>\n"
+            + "<body><h1>\(title)</h1><p>\(escapeHTML(message))</p><hr><address>netlab</address></body></html>\n"
+        return HTTPServerResponse(
+            status: status, fields: [("Content-Type", "text/html; charset=utf-8")], body: .bytes(Array(html.utf8)),
+            close: close)
+    }
+
+    /// Whether a response with this status may carry a body (RFC 9110 §6.4.1).
+    static func allowsBody(_ status: Int) -> Bool { !(status / 100 == 1 || status == 204 || status == 304) }
+
+    /// The status line and header section, ready to send.
+    public func head(date: String, keepAliveHeader: Bool) -> [UInt8] {
+        if isInterim { return Array("HTTP/1.1 \(status) \(Self.reason(status))\r\n\r\n".utf8) }
+        var text = "HTTP/1.1 \(status) \(Self.reason(status))\r\nServer: netlab\r\nDate: \(date)\r\n"
+        for field in fields { text += "\(field.name): \(field.value)\r\n" }
+        if Self.allowsBody(status) { text += "Content-Length: \(contentLength)\r\n" }
+        if close {
+            text += "Connection: close\r\n"
+        } else if keepAliveHeader {
+            text += "Connection: keep-alive\r\n"
+        }
+        text += "\r\n"
+        return Array(text.utf8)
+    }
+
+    /// Reason phrases (RFC 9110 §15).
+    public static func reason(_ status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 200: "OK"
+        case 204: "No Content"
+        case 206: "Partial Content"
+        case 301: "Moved Permanently"
+        case 304: "Not Modified"
+        case 400: "Bad Request"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 411: "Length Required"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        case 416: "Range Not Satisfiable"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 503: "Service Unavailable"
+        case 505: "HTTP Version Not Supported"
+        default: "Status \(status)"
+        }
+    }
+}
+
+/// `&`, `<`, `>`, `"` and `'` as character references, for text inside HTML.
+func escapeHTML(_ text: String) -> String {
+    var result = ""
+    result.reserveCapacity(text.utf8.count)
+    for character in text {
+        switch character {
+        case "&": result += "&amp;"
+        case "<": result += "&lt;"
+        case ">": result += "&gt;"
+        case "\"": result += "&quot;"
+        case "'": result += "&#39;"
+        default: result.append(character)
+        }
+    }
+    return result
+}

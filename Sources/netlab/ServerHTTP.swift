@@ -1,0 +1,96 @@
+import ArgumentParser
+import Capture
+import Sockets
+
+extension ServerModel: ExpressibleByArgument {}
+
+struct ServerHTTP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http",
+        abstract: "Serve a directory over HTTP/1.1 in one of four concurrency models.",
+        discussion: """
+            Models (all share one request handler and netlab's HTTP parser):
+              serial   one client at a time; the next waits in the listen queue
+              fork     a child process per connection
+              threads  a thread per connection, at most --max-connections at once
+              events   one thread and one epoll loop for every connection (the default)
+
+            Files get Content-Type, Content-Length and Last-Modified; directories serve
+            index.html or a listing; HEAD, keep-alive, If-Modified-Since (304) and single
+            ranges (206) work. Paths that leave the root (.., %2e%2e, encoded slashes, symbolic
+            links pointing out, NUL) are refused. Limits answer with their status: 414 request
+            line, 431 headers, 413 body, 501 unknown method, 505 version, 400 malformed or no
+            Host, 408 request too slow, 503 too many connections. The access log (stderr) uses
+            python's http.server format.
+
+            Examples:
+              netlab server http                          # this directory, http://127.0.0.1:8000/
+              netlab server http --root site --port 0     # an ephemeral port; the URL is printed
+              netlab server http --model fork --bind ::1 --port 8080
+              sudo netlab sniff lo tcp port 8000          # in another terminal: watch it
+            """
+    )
+
+    @Option(help: "The directory to serve.")
+    var root = "."
+
+    @Option(help: "TCP port; 0 picks a free ephemeral port.")
+    var port: UInt16 = 8000
+
+    @Option(help: "Address to listen on: 127.0.0.1, ::1, 0.0.0.0 (every interface) or ::.")
+    var bind = "127.0.0.1"
+
+    @Option(help: "Concurrency model: serial, fork, threads or events.")
+    var model: ServerModel = .events
+
+    @Option(help: "Connections served at once; more get 503.")
+    var maxConnections = ServerLimits().maxConnections
+
+    @Option(help: "Seconds a client has to send a whole request (slowloris protection).")
+    var requestTimeout = ServerLimits().requestTimeout
+
+    @Option(help: "Seconds an idle keep-alive connection stays open.")
+    var idleTimeout = ServerLimits().idleTimeout
+
+    @Option(help: "Largest request body accepted, in bytes (413 beyond).")
+    var maxBody = ServerLimits().parser.bodyBytes ?? 0
+
+    @Flag(name: [.customShort("q"), .long], help: "No access log.")
+    var quiet = false
+
+    func validate() throws {
+        if maxConnections < 1 { throw ValidationError("--max-connections needs at least 1") }
+        if requestTimeout <= 0 || idleTimeout <= 0 { throw ValidationError("timeouts must be positive seconds") }
+        if maxBody < 0 { throw ValidationError("--max-body cannot be negative") }
+    }
+
+    func run() throws {
+        var limits = ServerLimits()
+        limits.maxConnections = maxConnections
+        limits.requestTimeout = requestTimeout
+        limits.idleTimeout = idleTimeout
+        limits.parser.bodyBytes = maxBody
+        ResourceLimits.raiseOpenFiles()
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(
+                root: root, host: bind, port: port, model: model, limits: limits, log: AccessLog(enabled: !quiet))
+        } catch {
+            throw failure(error)
+        }
+        // The URL goes to stdout (scripts read it); everything else to stderr.
+        Console.error("Serving \(server.files.root) with the \(model.rawValue) model. Ctrl-C stops.")
+        Console.output(server.url)
+        StopSignals.install()
+        let summary: HTTPServer.Summary
+        do {
+            summary = try server.run { StopSignals.requested }
+        } catch {
+            throw failure(error)
+        }
+        var line = "stopped: \(summary.connections) connection\(summary.connections == 1 ? "" : "s")"
+        if model != .fork { line += ", \(summary.requests) request\(summary.requests == 1 ? "" : "s") answered" }
+        if summary.refused > 0 { line += ", \(summary.refused) turned away (503)" }
+        Console.error(line)
+    }
+}
