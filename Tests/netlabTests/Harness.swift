@@ -84,3 +84,39 @@ struct HarnessError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// Collects a child's output as it arrives, with the time each line was seen.
+final class LineCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pending = Data()
+    private var lines: [(Date, String)] = []
+
+    func attach(_ pipe: Pipe) {
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else {
+                handle.readabilityHandler = nil
+                return
+            }
+            self.lock.withLock {
+                self.pending.append(data)
+                while let newline = self.pending.firstIndex(of: 0x0A) {
+                    let line = String(decoding: self.pending[self.pending.startIndex..<newline], as: UTF8.self)
+                    self.lines.append((Date(), line))
+                    self.pending.removeSubrange(self.pending.startIndex...newline)
+                }
+            }
+        }
+    }
+
+    var snapshot: [(Date, String)] { lock.withLock { lines } }
+
+    /// Waits until `condition` holds for the lines seen so far, or the deadline passes.
+    func wait(until deadline: Date, _ condition: ([(Date, String)]) -> Bool) -> Bool {
+        while Date() < deadline {
+            if condition(snapshot) { return true }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return condition(snapshot)
+    }
+}

@@ -10,6 +10,21 @@ public struct HTTPField: Sendable, Equatable {
         self.name = name
         self.rawValue = rawValue
     }
+
+    /// Field names compare without regard to ASCII case (RFC 9110 §5.1), without allocating.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        var left = a.utf8.makeIterator(), right = b.utf8.makeIterator()
+        while true {
+            switch (left.next(), right.next()) {
+            case (nil, nil): return true
+            case (let x?, let y?):
+                if x != y && lower(x) != lower(y) { return false }
+            default: return false
+            }
+        }
+    }
+
+    @inline(__always) static func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
 }
 
 /// The protocol and version from a start line (`HTTP/1.1`, `HTTP/0.9` for a bare
@@ -53,13 +68,20 @@ public struct HTTPHead: Sendable, Equatable {
 
     /// Values of every field with this name (case-insensitive), in order.
     public func values(_ name: String) -> [String] {
-        let wanted = name.lowercased()
-        return fields.filter { $0.name.lowercased() == wanted }.map(\.value)
+        var result: [String] = []
+        for field in fields where HTTPField.sameName(field.name, name) { result.append(field.value) }
+        return result
+    }
+
+    /// Whether a field with this name (case-insensitive) is present.
+    public func has(_ name: String) -> Bool {
+        fields.contains { HTTPField.sameName($0.name, name) }
     }
 
     /// Comma-separated list members of every field with this name, lower-cased and trimmed.
     public func tokens(_ name: String) -> [String] {
-        values(name).flatMap { $0.split(separator: ",") }.map {
+        guard has(name) else { return [] }
+        return values(name).flatMap { $0.split(separator: ",") }.map {
             $0.trimmingWhitespace().lowercased()
         }.filter { !$0.isEmpty }
     }

@@ -295,6 +295,7 @@ public struct HTTPParser {
 
     // MARK: - Start line
 
+    private static let http1Prefix = Array("HTTP/1.".utf8)
     private static let acceptedVersions = ["HTTP/0.9", "HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "RTSP/1.0", "ICE/1.0"]
 
     private mutating func parseStartLine(_ line: ArraySlice<UInt8>) throws(HTTPParseError) {
@@ -336,6 +337,11 @@ public struct HTTPParser {
     }
 
     private func parseVersion(_ text: ArraySlice<UInt8>, method: String?) throws(HTTPParseError) -> HTTPVersion {
+        // The two versions nearly every message has, without building strings.
+        if text.count == 8 && text.starts(with: Self.http1Prefix) {
+            if text.last == 0x31 { return .http11 }
+            if text.last == 0x30 { return .http10 }
+        }
         let string = String(decoding: text, as: UTF8.self)
         guard Self.acceptedVersions.contains(string) else {
             if string.hasPrefix("HTTP/") { throw failure(.badVersion, "unsupported HTTP version \(string)") }
@@ -446,7 +452,7 @@ public struct HTTPParser {
         guard let startLine else { return }
         let head = HTTPHead(startLine: startLine, version: version, fields: fields)
         let codings = head.tokens("Transfer-Encoding")
-        let hasTransferEncoding = !head.values("Transfer-Encoding").isEmpty
+        let hasTransferEncoding = head.has("Transfer-Encoding")
         closeAfterMessage = head.tokens("Connection").contains("close")
         keepAlive = head.keepAlive
         events.append(.head(head))
@@ -457,7 +463,7 @@ public struct HTTPParser {
                 startTunnel(into: &events)
                 return
             }
-            upgradeAfterBody = !head.values("Upgrade").isEmpty && head.tokens("Connection").contains("upgrade")
+            upgradeAfterBody = head.has("Upgrade") && head.tokens("Connection").contains("upgrade")
             if hasTransferEncoding {
                 guard contentLength == nil else {
                     throw failure(.contentLengthWithTransferEncoding, "Content-Length together with Transfer-Encoding")

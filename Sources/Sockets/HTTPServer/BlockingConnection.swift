@@ -11,12 +11,14 @@ struct BlockingConnection {
     let files: StaticFiles
     let limits: ServerLimits
     let log: AccessLog
+    /// The serving thread's cache (nil: none).
+    var cache: FileCache? = nil
 
     /// Serves until the client closes, a timeout passes, a response closes the connection, or
     /// `shouldStop` says so between requests. Returns the number of requests answered.
     @discardableResult
     func serve(shouldStop: () -> Bool) -> Int {
-        var machine = HTTPServerConnection(files: files, limits: limits)
+        var machine = HTTPServerConnection(files: files, limits: limits, cache: cache)
         var dates = HTTPDate.Cache()
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         var idleSince = Clock.now

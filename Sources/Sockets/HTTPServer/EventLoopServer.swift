@@ -50,6 +50,7 @@ struct EventLoop {
     var summary = HTTPServer.Summary()
     var dates = HTTPDate.Cache()
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    let cache = FileCache()
     /// Bodies up to this size are read into memory and sent with the head in one send.
     static let inlineFileLimit = 16 * 1024
 
@@ -104,7 +105,7 @@ struct EventLoop {
             }
             socket.setNoDelay()
             let connection = EventConnection(
-                socket: socket, peer: peer, machine: HTTPServerConnection(files: server.files, limits: server.limits),
+                socket: socket, peer: peer, machine: HTTPServerConnection(files: server.files, limits: server.limits, cache: cache),
                 now: Clock.now)
             do {
                 try epoll.add(socket.descriptor, .readable)
@@ -157,6 +158,8 @@ struct EventLoop {
                 connection.readPaused = true
                 break
             }
+            // A short read drained the socket; epoll (level-triggered) says when more arrives.
+            if count < buffer.count { break }
         }
         flush(connection)
     }

@@ -71,9 +71,11 @@ public final class HTTPServer {
 
     private func runSerial(_ shouldStop: () -> Bool) throws(SocketError) -> Summary {
         var summary = Summary()
+        let cache = FileCache()
         while let (socket, peer) = try nextConnection(shouldStop) {
             summary.connections += 1
-            let connection = BlockingConnection(socket: socket, peer: peer, files: files, limits: limits, log: log)
+            let connection = BlockingConnection(
+                socket: socket, peer: peer, files: files, limits: limits, log: log, cache: cache)
             summary.requests += connection.serve(shouldStop: shouldStop)
         }
         return summary
@@ -93,7 +95,8 @@ public final class HTTPServer {
             }
             active.add(1, ordering: .relaxed)
             let started = Threads.detach {
-                let connection = BlockingConnection(socket: socket, peer: peer, files: files, limits: limits, log: log)
+                let connection = BlockingConnection(
+                    socket: socket, peer: peer, files: files, limits: limits, log: log, cache: FileCache())
                 requests.add(connection.serve(shouldStop: shouldStop), ordering: .relaxed)
                 active.subtract(1, ordering: .relaxed)
             }
@@ -137,9 +140,9 @@ public final class HTTPServer {
                 signal(SIGINT, SIG_DFL)
                 signal(SIGTERM, SIG_DFL)
                 listener.close()
-                BlockingConnection(socket: socket, peer: peer, files: files, limits: limits, log: log).serve {
-                    false
-                }
+                BlockingConnection(
+                    socket: socket, peer: peer, files: files, limits: limits, log: log, cache: FileCache()
+                ).serve { false }
                 _exit(0)
             }
             if pid < 0 {

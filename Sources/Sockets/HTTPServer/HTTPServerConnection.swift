@@ -32,15 +32,17 @@ public struct ServerLimits: Sendable {
 public struct HTTPServerConnection {
     private var parser: HTTPParser
     private let files: StaticFiles
+    private let cache: FileCache?
     private var current: HTTPHead?
     private var refused: HTTPServerResponse?
     /// No more requests will be read: the last response closes the connection.
     public private(set) var closing = false
     public private(set) var requestsCompleted = 0
 
-    public init(files: StaticFiles, limits: ServerLimits) {
+    public init(files: StaticFiles, limits: ServerLimits, cache: FileCache? = nil) {
         parser = HTTPParser(kind: .request, lenient: false, limits: limits.parser)
         self.files = files
+        self.cache = cache
     }
 
     /// True between requests (an idle keep-alive connection), false once a request has begun.
@@ -57,8 +59,8 @@ public struct HTTPServerConnection {
             case .head(let head):
                 current = head
                 refused = check(head)
-                if refused == nil, head.values("Expect").contains(where: { $0.lowercased() == "100-continue" }),
-                    head.version == .http11
+                if refused == nil, head.has("Expect"),
+                    head.values("Expect").contains(where: { $0.lowercased() == "100-continue" }), head.version == .http11
                 {
                     responses.append(.continue)
                 }
@@ -86,7 +88,7 @@ public struct HTTPServerConnection {
         closing = true
         guard !isIdle else { return nil }
         var response = HTTPServerResponse.page(408, "The request took too long to arrive.", close: true)
-        response.requestLine = current.map(Self.requestLine) ?? "-"
+        response.request = current
         return response
     }
 
@@ -95,19 +97,20 @@ public struct HTTPServerConnection {
         guard head.version.protocolName == "HTTP", head.version.major == 1 else {
             return .page(505, "This server speaks HTTP/1.0 and HTTP/1.1.", close: true)
         }
-        let hosts = head.values("Host")
-        if head.version.minor >= 1 && hosts.isEmpty {
+        var hosts = 0
+        for field in head.fields where field.name.utf8.count == 4 && field.name.lowercased() == "host" { hosts += 1 }
+        if head.version.minor >= 1 && hosts == 0 {
             return .page(400, "HTTP/1.1 requests must have a Host header.", close: true)
         }
-        if hosts.count > 1 { return .page(400, "More than one Host header.", close: true) }
+        if hosts > 1 { return .page(400, "More than one Host header.", close: true) }
         return nil
     }
 
     private mutating func finish(keepAlive: Bool) -> HTTPServerResponse {
         guard let head = current else { return failed(nil) }
-        var response = refused ?? files.respond(to: head)
+        var response = refused ?? files.respond(to: head, cache: cache)
         if head.method == "HEAD" { response.body = .none }
-        response.requestLine = Self.requestLine(head)
+        response.request = head
         response.close = response.close || !keepAlive
         if response.close {
             closing = true
@@ -132,13 +135,9 @@ public struct HTTPServerConnection {
             (status, message) = (400, "Malformed request.")
         }
         var response = HTTPServerResponse.page(status, message, close: true)
-        response.requestLine = current.map(Self.requestLine) ?? "-"
+        response.request = current
         current = nil
         return response
-    }
-
-    static func requestLine(_ head: HTTPHead) -> String {
-        "\(head.method ?? "-") \(head.target ?? "-") \(head.version)"
     }
 }
 

@@ -1,3 +1,5 @@
+import Inspect
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -55,8 +57,15 @@ public struct HTTPServerResponse: Sendable {
     public var contentLength: Int
     /// Close the connection after this response.
     public var close: Bool
-    /// For the access log: the request line as received ("-" when there was none).
-    public var requestLine = "-"
+    /// For the access log: the request it answers (nil when none could be read).
+    public var request: HTTPHead?
+    /// The request line as received, or "-" (built only when a log line needs it).
+    public var requestLine: String {
+        guard let request else { return "-" }
+        return "\(request.method ?? "-") \(request.target ?? "-") \(request.version)"
+    }
+    /// Header fields already formatted (with Content-Length), sent before `fields`.
+    public var preformattedFields: [UInt8]?
     /// A 1xx response that precedes the final one (only a status line is sent).
     public var isInterim = false
 
@@ -84,17 +93,40 @@ public struct HTTPServerResponse: Sendable {
 
     /// The status line and header section, ready to send.
     public func head(date: String, keepAliveHeader: Bool) -> [UInt8] {
-        if isInterim { return Array("HTTP/1.1 \(status) \(Self.reason(status))\r\n\r\n".utf8) }
-        var text = "HTTP/1.1 \(status) \(Self.reason(status))\r\nServer: netlab\r\nDate: \(date)\r\n"
-        for field in fields { text += "\(field.name): \(field.value)\r\n" }
-        if Self.allowsBody(status) { text += "Content-Length: \(contentLength)\r\n" }
-        if close {
-            text += "Connection: close\r\n"
-        } else if keepAliveHeader {
-            text += "Connection: keep-alive\r\n"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        func add(_ text: String) { bytes.append(contentsOf: text.utf8) }
+        add("HTTP/1.1 ")
+        add(String(status))
+        add(" ")
+        add(Self.reason(status))
+        add("\r\n")
+        if isInterim {
+            add("\r\n")
+            return bytes
         }
-        text += "\r\n"
-        return Array(text.utf8)
+        add("Server: netlab\r\nDate: ")
+        add(date)
+        add("\r\n")
+        if let preformattedFields { bytes.append(contentsOf: preformattedFields) }
+        for field in fields {
+            add(field.name)
+            add(": ")
+            add(field.value)
+            add("\r\n")
+        }
+        if Self.allowsBody(status) && preformattedFields == nil {
+            add("Content-Length: ")
+            add(String(contentLength))
+            add("\r\n")
+        }
+        if close {
+            add("Connection: close\r\n")
+        } else if keepAliveHeader {
+            add("Connection: keep-alive\r\n")
+        }
+        add("\r\n")
+        return bytes
     }
 
     /// Reason phrases (RFC 9110 §15).

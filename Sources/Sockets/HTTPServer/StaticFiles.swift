@@ -29,8 +29,9 @@ public struct StaticFiles: Sendable {
         return String(cString: resolved)
     }
 
-    /// The answer to one request (the method was already checked by the caller).
-    public func respond(to head: HTTPHead) -> HTTPServerResponse {
+    /// The answer to one request. `cache` (one per serving thread) skips resolving a target
+    /// seen within the last second and reading an unchanged small file again.
+    public func respond(to head: HTTPHead, cache: FileCache? = nil) -> HTTPServerResponse {
         let method = head.method ?? "GET"
         switch method {
         case "GET", "HEAD":
@@ -45,6 +46,20 @@ public struct StaticFiles: Sendable {
             return .page(501, "Unsupported method \(method).")
         }
         let target = head.target ?? "/"
+        let now = cache == nil ? 0 : Clock.now
+        if let cache, let route = cache.route(for: target, now: now) {
+            if let fresh = cache.freshContent(route.realPath, now: now) {
+                return serveFile(
+                    route.realPath, info: nil, fresh: fresh, contentType: route.contentType, head: head, cache: cache,
+                    now: now)
+            }
+            var info = stat()
+            if stat(route.realPath, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+                return serveFile(
+                    route.realPath, info: info, contentType: route.contentType, head: head, cache: cache, now: now)
+            }
+            cache.forget(target: target)
+        }
         let path: TargetPath
         switch TargetPath.parse(target) {
         case .success(let parsed): path = parsed
@@ -71,37 +86,68 @@ public struct StaticFiles: Sendable {
             if let realIndex = Self.realPath(index), realIndex.hasPrefix(root + "/"), stat(realIndex, &info) == 0,
                 info.st_mode & S_IFMT == S_IFREG
             {
-                return serveFile(realIndex, info: info, name: "index.html", head: head)
+                cache?.remember(target: target, realPath: realIndex, name: "index.html", now: now)
+                return serveFile(
+                    realIndex, info: info, contentType: MediaTypes.type(forFile: "index.html"), head: head,
+                    cache: cache, now: now)
             }
             return listing(of: real, urlPath: path.decoded, head: head)
         }
         guard info.st_mode & S_IFMT == S_IFREG else { return .page(403, "Not a regular file.") }
-        return serveFile(real, info: info, name: path.segments.last ?? "", head: head)
+        let name = path.segments.last ?? ""
+        cache?.remember(target: target, realPath: real, name: name, now: now)
+        return serveFile(
+            real, info: info, contentType: MediaTypes.type(forFile: name), head: head, cache: cache, now: now)
     }
 
-    private func serveFile(_ path: String, info: stat, name: String, head: HTTPHead) -> HTTPServerResponse {
-        let modified = Int(info.st_mtim.tv_sec)
-        let lastModified = HTTPDate.format(modified)
-        let size = Int(info.st_size)
+    /// A regular file: whole (200), a range (206), unchanged (304). `fresh`: kept bytes that
+    /// need no stat(2); otherwise `info` is the file's stat.
+    private func serveFile(
+        _ path: String, info: stat?, fresh: FileCache.Content? = nil, contentType: String, head: HTTPHead,
+        cache: FileCache?, now: Double
+    ) -> HTTPServerResponse {
+        var kept = fresh ?? info.flatMap { cache?.content(path, matching: $0, now: now) }
+        let modified = kept?.modifiedSeconds ?? Int(info?.st_mtim.tv_sec ?? 0)
+        let size = kept?.size ?? Int(info?.st_size ?? 0)
+        let lastModified = kept?.lastModified ?? HTTPDate.format(modified)
+        let plain = !head.has("Range") && !head.has("If-Modified-Since")
+        if plain, let kept {
+            var response = HTTPServerResponse(status: 200, body: .bytes(kept.bytes))
+            response.preformattedFields = kept.fieldBlock
+            return response
+        }
         var fields: [(name: String, value: String)] = [
-            ("Content-Type", MediaTypes.type(forFile: name)), ("Last-Modified", lastModified),
-            ("Accept-Ranges", "bytes"),
+            ("Content-Type", contentType), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes"),
         ]
-        if let since = head.values("If-Modified-Since").first.flatMap(HTTPDate.parse), head.values("If-None-Match").isEmpty,
-            modified <= since
+        // A date later than now is invalid and ignored (RFC 9110 §13.1.3).
+        if head.has("If-Modified-Since"), !head.has("If-None-Match"),
+            let since = head.values("If-Modified-Since").first.flatMap(HTTPDate.parse), modified <= since,
+            since <= Int(time(nil))
         {
             return HTTPServerResponse(status: 304, fields: [("Last-Modified", lastModified)])
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else {
-            return errno == EACCES ? .page(403, "Permission denied.") : .page(404, "Nothing here by that name.")
+        var file: OpenFile?
+        if kept == nil, let info {
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard fd >= 0 else {
+                return errno == EACCES ? .page(403, "Permission denied.") : .page(404, "Nothing here by that name.")
+            }
+            file = OpenFile(descriptor: fd, size: size)
+            if let cache, size <= cache.maxFileBytes, let bytes = file?.read(offset: 0, length: size) {
+                var block = ""
+                for field in fields { block += "\(field.name): \(field.value)\r\n" }
+                block += "Content-Length: \(size)\r\n"
+                cache.keep(path, bytes, info: info, lastModified: lastModified, fieldBlock: Array(block.utf8), now: now)
+                kept = cache.content(path, matching: info, now: now)
+            }
         }
-        let file = OpenFile(descriptor: fd, size: size)
         var status = 200
         var offset = 0
         var length = size
-        let ifRange = head.values("If-Range").first
-        if head.method == "GET", let range = head.values("Range").first, ifRange == nil || ifRange == lastModified {
+        let ifRange = head.has("If-Range") ? head.values("If-Range").first : nil
+        if head.method == "GET", head.has("Range"), let range = head.values("Range").first,
+            ifRange == nil || ifRange == lastModified
+        {
             switch ByteRange.parse(range, size: size) {
             case .whole:
                 break
@@ -116,6 +162,11 @@ public struct StaticFiles: Sendable {
                 fields.append(("Content-Range", "bytes \(first)-\(last)/\(size)"))
             }
         }
+        if let kept = kept?.bytes {
+            let body = offset == 0 && length == kept.count ? kept : Array(kept[offset..<(offset + length)])
+            return HTTPServerResponse(status: status, fields: fields, body: .bytes(body))
+        }
+        guard let file else { return .page(500, "The file could not be read.") }
         return HTTPServerResponse(status: status, fields: fields, body: .file(file, offset: offset, length: length))
     }
 
