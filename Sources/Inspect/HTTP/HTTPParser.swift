@@ -100,6 +100,7 @@ public struct HTTPParser {
         if case .failed(let error) = state { return [.failed(error)] }
         pending.append(contentsOf: bytes)
         var events: [HTTPEvent] = []
+        events.reserveCapacity(4)
         do {
             try run(&events)
         } catch {
@@ -304,7 +305,7 @@ public struct HTTPParser {
         contentLength = nil
         bodyBytes = 0
         upgradeAfterBody = false
-        let parts = line.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: false)
+        let parts = Self.splitStartLine(line)
         switch kind {
         case .request:
             guard parts.count >= 2, !parts[0].isEmpty, parts[0].allSatisfy(HTTPSyntax.isTokenByte) else {
@@ -334,6 +335,15 @@ public struct HTTPParser {
             let status = code.reduce(0) { $0 * 10 + Int($1 - 0x30) }
             startLine = .response(status: status, reason: String(decoding: reason, as: UTF8.self))
         }
+    }
+
+    /// The start line's first two spaces split it into at most three parts (the last part keeps
+    /// any further spaces, as a reason phrase may). Empty parts are kept.
+    private static func splitStartLine(_ line: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+        guard let first = line.firstIndex(of: 0x20) else { return [line] }
+        let rest = line[(first + 1)...]
+        guard let second = rest.firstIndex(of: 0x20) else { return [line[..<first], rest] }
+        return [line[..<first], rest[..<second], line[(second + 1)...]]
     }
 
     private func parseVersion(_ text: ArraySlice<UInt8>, method: String?) throws(HTTPParseError) -> HTTPVersion {

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# HTTP server throughput in one run (machines are noisy: compare within a run, not across runs):
+# wrk against netlab's four models, nginx with one worker, and python3 -m http.server, all
+# serving the same 1 KiB file on loopback with keep-alive: -t1 -c64, then -t1 -c1000.
+# Prints requests/s, errors and the ratios to nginx and python. With two or more CPUs, every
+# server runs on CPU 1 and wrk on CPU 0 (taskset): one core each, as nginx's one worker has,
+# and far less noise than letting the scheduler move them.
+#   DURATION=10 bench/http.sh      (seconds per run; default 10)
+set -euo pipefail
+cd "$(dirname "$0")"
+../scripts/setup.sh wrk nginx-light curl
+(cd .. && swift build -c release --product netlab 2>&1 | tail -n 1)
+netlab=../.build/release/netlab
+duration=${DURATION:-10}
+mkdir -p out/http-www
+# The same 1 KiB page every run.
+python3 -c 'import sys; sys.stdout.write("<!doctype html><title>bench</title>\n" + "".join("<p>line %04d of a small page</p>\n" % i for i in range(31)))' \
+  > out/http-www/index.html
+root=$(cd out/http-www && pwd)
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+server_cpu=""; client_cpu=""
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then server_cpu="taskset -c 1"; client_cpu="taskset -c 0"; fi
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "bench: $1 did not come up" >&2; return 1; }
+
+# measure NAME CONNECTIONS URL: one wrk run; prints "NAME CONNECTIONS REQ/S ERRORS".
+measure() {
+  local name=$1 connections=$2 url=$3 out errors
+  out=$($client_cpu wrk -t1 -c"$connections" -d"${duration}s" --timeout 5s "$url" 2>&1 || true)
+  errors=$(awk '/Socket errors/ { gsub(",", ""); s = $4 + $6 + $8 + $10 } /Non-2xx/ { n = $NF } END { print s + n + 0 }' <<<"$out")
+  printf '%s %s %s %s\n' "$name" "$connections" "$(awk '/Requests\/sec/ { print $2 }' <<<"$out")" "$errors"
+}
+
+run_netlab() {
+  local model=$1 connections=$2 pid url
+  $server_cpu "$netlab" server http --root "$root" --port 0 --model "$model" --quiet --max-connections 2048 >out/url.txt 2>out/server.log &
+  pid=$!
+  for _ in $(seq 100); do [ -s out/url.txt ] && break; sleep 0.05; done
+  url=$(head -n 1 out/url.txt)index.html
+  wait_up "$url"
+  measure "netlab-$model" "$connections" "$url"
+  kill -INT $pid; wait $pid 2>/dev/null || true
+  rm -f out/url.txt
+}
+
+run_nginx() {
+  local connections=$1 port pid
+  port=$(free_port)
+  cat >out/nginx.conf <<EOF
+worker_processes 1;
+daemon off;
+pid $PWD/out/nginx.pid;
+error_log $PWD/out/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  # netlab keeps resolved paths and small files for 1 s; give nginx the same.
+  open_file_cache max=1000 inactive=20s;
+  open_file_cache_valid 1s;
+  keepalive_requests 1000000;
+  default_type application/octet-stream;
+  server { listen 127.0.0.1:$port; root $root; }
+}
+EOF
+  $server_cpu nginx -c "$PWD/out/nginx.conf" &
+  pid=$!
+  wait_up "http://127.0.0.1:$port/index.html"
+  measure nginx "$connections" "http://127.0.0.1:$port/index.html"
+  kill $pid; wait $pid 2>/dev/null || true
+}
+
+run_python() {
+  local connections=$1 port pid
+  port=$(free_port)
+  $server_cpu python3 -m http.server "$port" --bind 127.0.0.1 --directory "$root" >/dev/null 2>&1 &
+  pid=$!
+  wait_up "http://127.0.0.1:$port/index.html"
+  measure python "$connections" "http://127.0.0.1:$port/index.html"
+  kill $pid; wait $pid 2>/dev/null || true
+}
+
+{
+  for connections in 64 1000; do
+    for model in events threads fork serial; do run_netlab "$model" "$connections"; done
+    run_nginx "$connections"
+    run_python "$connections"
+  done
+} | tee out/http-results.txt >&2
+
+awk -v duration="$duration" '
+  { rps[$1 " " $2] = $3; errors[$1 " " $2] = $4 }
+  END {
+    printf "\nHTTP benchmark: wrk -t1, keep-alive, %d s per run, 1 KiB file, loopback, server and wrk on one core each\n", duration
+    printf "%-16s %14s %8s %14s %8s\n", "server", "c64 req/s", "errors", "c1000 req/s", "errors"
+    n = split("netlab-events netlab-threads netlab-fork netlab-serial nginx python", order, " ")
+    for (i = 1; i <= n; i++) {
+      s = order[i]
+      printf "%-16s %14.0f %8d %14.0f %8d\n", s, rps[s " 64"], errors[s " 64"], rps[s " 1000"], errors[s " 1000"]
+    }
+    for (c = 0; c < 2; c++) {
+      k = c == 0 ? "64" : "1000"
+      printf "c%s: events/nginx %.2fx (goal >= 1.0)  events/python %.1fx (goal >= 30)  threads/nginx %.2fx  fork/nginx %.2fx\n", k,
+        rps["netlab-events " k] / rps["nginx " k], rps["netlab-events " k] / rps["python " k],
+        rps["netlab-threads " k] / rps["nginx " k], rps["netlab-fork " k] / rps["nginx " k]
+    }
+  }' out/http-results.txt
