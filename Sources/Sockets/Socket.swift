@@ -250,13 +250,18 @@ public final class Socket: @unchecked Sendable {
     /// One recv(2) of at most `limit` bytes; empty at end of stream (the peer's FIN).
     public func receive(limit: Int = 65536) throws(SocketError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: limit)
+        let count = try receive(into: &buffer)
+        buffer.removeSubrange(count...)
+        return buffer
+    }
+
+    /// One recv(2) into the start of `buffer`: the byte count, 0 at end of stream.
+    public func receive(into buffer: inout [UInt8]) throws(SocketError) -> Int {
         var result: Result<Int, SocketError> = .success(0)
         buffer.withUnsafeMutableBytes { raw in
             do throws(SocketError) { result = .success(try receive(into: raw)) } catch { result = .failure(error) }
         }
-        let count = try result.get()
-        buffer.removeSubrange(count...)
-        return buffer
+        return try result.get()
     }
 
     /// One recv(2) into `buffer`: the byte count, 0 at end of stream.

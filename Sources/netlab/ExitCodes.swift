@@ -17,6 +17,7 @@ enum ExitCodes {
     static let cannotCreate: Int32 = 73
     static let ioError: Int32 = 74
     static let tempFailure: Int32 = 75
+    static let protocolError: Int32 = 76
     static let permission: Int32 = 77
 
     static func code(for error: CaptureError) -> Int32 {

@@ -12,6 +12,8 @@ struct Netlab: ParsableCommand {
               netlab sniff -r captures/http-get.pcap -v
             """,
         version: "0.1.0",
-        subcommands: [Sniff.self, Follow.self, Stats.self, Ladder.self, Server.self, Demo.self]
+        subcommands: [
+            Sniff.self, Follow.self, Stats.self, Ladder.self, Server.self, Client.self, Resolve.self, Demo.self,
+        ]
     )
 }

@@ -1,0 +1,127 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The echo server, the "hello world" of sockets: whatever a client sends comes back.
+/// TCP: accept, then a thread per connection loops recv → send (at most `maxConnections`,
+/// each closed after `idleTimeout` seconds of silence or when it stops reading).
+/// UDP: one socket loops recvfrom → sendto, keeping each datagram whole.
+public final class EchoServer {
+    public let socket: Socket
+    public let kind: Socket.Kind
+    public let address: SocketAddress
+    public var maxConnections = 128
+    public var idleTimeout = 300.0
+    /// Event lines (connections, datagrams) go here; nil for none.
+    public var log: (@Sendable (String) -> Void)?
+
+    public init(kind: Socket.Kind, host: String, port: UInt16) throws(SocketError) {
+        guard let address = SocketAddress(numeric: host, port: port) else {
+            throw SocketError("bind \(host)", code: EINVAL, detail: "\(host) is not a numeric IPv4 or IPv6 address")
+        }
+        self.kind = kind
+        if kind == .tcp {
+            socket = try Socket.listen(host: host, port: port)
+        } else {
+            socket = try Socket(.udp, family: address.family)
+            socket.setReuseAddress()
+            if address.family == .inet6 { socket.setIPv6Only(true) }
+            try socket.bind(address)
+        }
+        self.address = socket.localAddress ?? address
+    }
+
+    public struct Summary: Sendable {
+        public var connections = 0
+        public var datagrams = 0
+        public var bytes = 0
+    }
+
+    /// Serves until `shouldStop` returns true (checked every 250 ms).
+    public func run(until shouldStop: @escaping @Sendable () -> Bool) throws(SocketError) -> Summary {
+        kind == .tcp ? try runStream(shouldStop) : try runDatagrams(shouldStop)
+    }
+
+    private func runDatagrams(_ shouldStop: () -> Bool) throws(SocketError) -> Summary {
+        var summary = Summary()
+        while !shouldStop() {
+            guard try socket.wait(for: .readable, timeout: 0.25) else { continue }
+            let (bytes, sender, truncated) = try socket.receiveFrom(limit: 65536)
+            summary.datagrams += 1
+            summary.bytes += bytes.count
+            log?("\(sender) sent \(bytes.count) byte\(bytes.count == 1 ? "" : "s")\(truncated ? " (cut to 64 KiB)" : ""), echoed")
+            do {
+                try socket.send(bytes, to: sender)
+            } catch {
+                log?("sendto \(sender): \(error)")
+            }
+        }
+        return summary
+    }
+
+    private func runStream(_ shouldStop: @escaping @Sendable () -> Bool) throws(SocketError) -> Summary {
+        let active = Atomic<Int>(0)
+        let total = Atomic<Int>(0)
+        var summary = Summary()
+        let idleTimeout = idleTimeout, log = log
+        while !shouldStop() {
+            guard try socket.wait(for: .readable, timeout: 0.25) else { continue }
+            let (connection, peer) = try socket.acceptWithAddress()
+            summary.connections += 1
+            if active.load(ordering: .relaxed) >= maxConnections {
+                log?("\(peer) turned away: \(maxConnections) connections already")
+                connection.close()
+                continue
+            }
+            active.add(1, ordering: .relaxed)
+            log?("\(peer) connected")
+            let started = Threads.detach {
+                let echoed = Self.echo(connection, idleTimeout: idleTimeout, shouldStop: shouldStop)
+                total.add(echoed, ordering: .relaxed)
+                log?("\(peer) closed after \(echoed) byte\(echoed == 1 ? "" : "s") echoed")
+                active.subtract(1, ordering: .relaxed)
+            }
+            if !started {
+                active.subtract(1, ordering: .relaxed)
+                connection.close()
+            }
+        }
+        let deadline = Clock.now + 1
+        while active.load(ordering: .relaxed) > 0 && Clock.now < deadline { usleep(10_000) }
+        summary.bytes = total.load(ordering: .relaxed)
+        return summary
+    }
+
+    /// recv → send until the client closes (then close too), goes quiet, or stops reading.
+    static func echo(_ connection: Socket, idleTimeout: Double, shouldStop: () -> Bool) -> Int {
+        connection.setTimeout(seconds: 5)  // a send blocked this long: the client stopped reading
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        var echoed = 0
+        var quietSince = Clock.now
+        while !shouldStop() {
+            guard let ready = try? connection.wait(for: .readable, timeout: 0.25) else { break }
+            if !ready {
+                if Clock.now - quietSince >= idleTimeout { break }
+                continue
+            }
+            let count: Int
+            do {
+                count = try buffer.withUnsafeMutableBytes { raw throws(SocketError) in try connection.receive(into: raw) }
+            } catch {
+                break
+            }
+            if count == 0 { break }  // the client's FIN: nothing more will come
+            do {
+                try connection.sendAll(Array(buffer[..<count]))
+            } catch {
+                break
+            }
+            echoed += count
+            quietSince = Clock.now
+        }
+        connection.close()
+        return echoed
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Capture
+import Sockets
+
+struct ServerEcho: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "echo",
+        abstract: "Send back whatever clients send (TCP, or UDP datagrams with --udp).",
+        discussion: """
+            TCP: each connection gets its own thread that loops recv() → send() until the client
+            closes; one silent or stuck client never blocks the others. UDP: one socket loops
+            recvfrom() → sendto(), and every datagram comes back whole, to whoever sent it.
+            Events (connections, datagrams) are logged on stderr.
+
+            Examples:
+              netlab server echo --port 7000
+              netlab client tcp 127.0.0.1 7000         # in another terminal: type lines
+              netlab server echo --port 7000 --udp
+              netlab udp send 127.0.0.1 7000 hello
+            """
+    )
+
+    @Option(help: "Port; 0 picks a free ephemeral port.")
+    var port: UInt16 = 7000
+
+    @Option(help: "Address to listen on (127.0.0.1, ::1, 0.0.0.0, ::).")
+    var bind = "127.0.0.1"
+
+    @Flag(help: "Echo UDP datagrams instead of TCP streams.")
+    var udp = false
+
+    @Option(help: "TCP connections served at once.")
+    var maxConnections = 128
+
+    @Option(help: "Seconds of silence after which a TCP connection is closed.")
+    var idleTimeout = 300.0
+
+    @Flag(name: [.customShort("q"), .long], help: "No event log.")
+    var quiet = false
+
+    func validate() throws {
+        if maxConnections < 1 { throw ValidationError("--max-connections needs at least 1") }
+        if idleTimeout <= 0 { throw ValidationError("--idle-timeout must be positive") }
+    }
+
+    func run() throws {
+        let server: EchoServer
+        do {
+            server = try EchoServer(kind: udp ? .udp : .tcp, host: bind, port: port)
+        } catch {
+            throw failure(error)
+        }
+        server.maxConnections = maxConnections
+        server.idleTimeout = idleTimeout
+        if !quiet { server.log = { Console.error($0) } }
+        Console.error("Echoing \(udp ? "UDP datagrams" : "TCP") on \(server.address). Ctrl-C stops.")
+        Console.output(server.address.description)
+        StopSignals.install()
+        do {
+            let summary = try server.run { StopSignals.requested }
+            Console.error(
+                udp
+                    ? "stopped: \(summary.datagrams) datagrams, \(summary.bytes) bytes echoed"
+                    : "stopped: \(summary.connections) connections, \(summary.bytes) bytes echoed")
+        } catch {
+            throw failure(error)
+        }
+    }
+}
