@@ -73,7 +73,8 @@ public final class ChatServer {
                 if event.writable, clients[event.descriptor] != nil { flush(client) }
             }
             let now = Clock.now
-            for client in Array(clients.values) where client.nickname == nil && now - client.connectedAt > nicknameTimeout {
+            for client in Array(clients.values)
+            where client.nickname == nil && now - client.connectedAt > nicknameTimeout {
                 send("* no nickname in \(Int(nicknameTimeout)) s, goodbye\n", to: client)
                 client.closing = true
                 flush(client)
@@ -101,7 +102,7 @@ public final class ChatServer {
             guard (try? epoll?.add(socket.descriptor, .readable)) != nil else { continue }
             clients[socket.descriptor] = client
             log?("\(peer) connected")
-            send("Welcome to netlab chat. Your nickname? ", to: client)
+            send("Welcome to netlab chat. Your nickname?\n", to: client)
             flush(client)
         }
     }
@@ -109,7 +110,9 @@ public final class ChatServer {
     private func read(_ client: Client, buffer: inout [UInt8]) {
         let count: Int?
         do {
-            count = try buffer.withUnsafeMutableBytes { raw throws(SocketError) in try client.socket.tryReceive(into: raw) }
+            count = try buffer.withUnsafeMutableBytes { raw throws(SocketError) in
+                try client.socket.tryReceive(into: raw)
+            }
         } catch {
             leave(client, reason: "connection error")
             return
@@ -150,9 +153,9 @@ public final class ChatServer {
         guard let nickname = client.nickname else {
             let wanted = line.trimmingCharacters(" ")
             if !Self.isValidNickname(wanted) {
-                send("* nicknames are 1-20 letters, digits, - or _. Your nickname? ", to: client)
+                send("* nicknames are 1-20 letters, digits, - or _. Your nickname?\n", to: client)
             } else if clients.values.contains(where: { $0.nickname == wanted }) {
-                send("* \(wanted) is taken. Your nickname? ", to: client)
+                send("* \(wanted) is taken. Your nickname?\n", to: client)
             } else {
                 client.nickname = wanted
                 let others = clients.values.compactMap { $0 === client ? nil : $0.nickname }.sorted()

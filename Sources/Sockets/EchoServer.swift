@@ -51,7 +51,9 @@ public final class EchoServer {
             let (bytes, sender, truncated) = try socket.receiveFrom(limit: 65536)
             summary.datagrams += 1
             summary.bytes += bytes.count
-            log?("\(sender) sent \(bytes.count) byte\(bytes.count == 1 ? "" : "s")\(truncated ? " (cut to 64 KiB)" : ""), echoed")
+            log?(
+                "\(sender) sent \(bytes.count) byte\(bytes.count == 1 ? "" : "s")\(truncated ? " (cut to 64 KiB)" : ""), echoed"
+            )
             do {
                 try socket.send(bytes, to: sender)
             } catch {
@@ -108,7 +110,8 @@ public final class EchoServer {
             }
             let count: Int
             do {
-                count = try buffer.withUnsafeMutableBytes { raw throws(SocketError) in try connection.receive(into: raw) }
+                count = try buffer.withUnsafeMutableBytes { raw throws(SocketError) in try connection.receive(into: raw)
+                }
             } catch {
                 break
             }

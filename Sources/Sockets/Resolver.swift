@@ -4,7 +4,7 @@
 
 /// Names to addresses with getaddrinfo(3), the call every client makes before connect.
 public enum Resolver {
-    public enum SocketType: Sendable, Equatable, CustomStringConvertible {
+    public enum SocketType: Sendable, Hashable, CustomStringConvertible {
         case stream, datagram, raw, other(Int32)
         init(_ value: Int32) {
             switch value {

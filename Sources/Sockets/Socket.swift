@@ -291,7 +291,9 @@ public final class Socket: @unchecked Sendable {
     public func send(_ bytes: [UInt8], to address: SocketAddress) throws(SocketError) -> Int {
         while true {
             let sent = bytes.withUnsafeBytes { raw in
-                address.withSockaddr { Glibc.sendto(descriptor, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL), $0, $1) }
+                address.withSockaddr {
+                    Glibc.sendto(descriptor, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL), $0, $1)
+                }
             }
             if sent >= 0 { return sent }
             if errno != EINTR { throw SocketError("sendto \(address)") }

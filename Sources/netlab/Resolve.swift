@@ -49,13 +49,21 @@ struct Resolve: ParsableCommand {
             throw failure(error)
         }
         var out = TextBuffer()
-        out.append(string: "getaddrinfo(\"\(name)\", \(service.map { "\"\($0)\"" } ?? "NULL")): \(entries.count) result\(entries.count == 1 ? "" : "s")\n")
+        out.append(
+            string:
+                "getaddrinfo(\"\(name)\", \(service.map { "\"\($0)\"" } ?? "NULL")): \(entries.count) result\(entries.count == 1 ? "" : "s")\n"
+        )
         if let canonical = entries.first?.canonicalName, canonical != name {
             out.append(string: "canonical name: \(canonical)\n")
         }
         for entry in entries {
-            let familyName = entry.address.family == .inet ? "AF_INET " : entry.address.family == .inet6 ? "AF_INET6" : "\(entry.address.family)"
-            out.append(string: "  \(familyName)  \(entry.socketType.description.padding(11))  \(entry.protocolName.padding(4))  \(entry.address)\n")
+            let familyName =
+                entry.address.family == .inet
+                ? "AF_INET " : entry.address.family == .inet6 ? "AF_INET6" : "\(entry.address.family)"
+            out.append(
+                string:
+                    "  \(familyName)  \(entry.socketType.description.padding(11))  \(entry.protocolName.padding(4))  \(entry.address)\n"
+            )
         }
         _ = Console.write(&out)
     }

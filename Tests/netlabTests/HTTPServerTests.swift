@@ -39,8 +39,10 @@ final class HTTPServerTests: XCTestCase {
             XCTAssertTrue(head.text.contains("Accept-Ranges: bytes"), model)
 
             let codes = try Curl.run(
-                ["-o", "/dev/null", "-w", "%{http_code} ", base + "nope", "-o", "/dev/null", base + "docs",
-                 "-o", "/dev/null", base + "docs/", "-o", "/dev/null", base + "inside.txt"])
+                [
+                    "-o", "/dev/null", "-w", "%{http_code} ", base + "nope", "-o", "/dev/null", base + "docs",
+                    "-o", "/dev/null", base + "docs/", "-o", "/dev/null", base + "inside.txt",
+                ])
             XCTAssertEqual(codes.text, "404 301 200 200 ", model)
 
             let redirect = try Curl.run(["-L", base + "docs"])
@@ -65,8 +67,10 @@ final class HTTPServerTests: XCTestCase {
             XCTAssertEqual(modified.text, "304", model)
             // A date in the future is invalid and ignored (RFC 9110 §13.1.3).
             let future = try Curl.run(
-                ["-o", "/dev/null", "-w", "%{http_code}", "-H", "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT",
-                 base + "hello.txt"])
+                [
+                    "-o", "/dev/null", "-w", "%{http_code}", "-H", "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT",
+                    base + "hello.txt",
+                ])
             XCTAssertEqual(future.text, "200", model)
             let older = try Curl.run(["-o", "/dev/null", "-w", "%{http_code}", "-z", "2000-01-01", base + "hello.txt"])
             XCTAssertEqual(older.text, "200", model)
@@ -86,7 +90,11 @@ final class HTTPServerTests: XCTestCase {
             XCTAssertEqual(server.stop(), 0, "\(model) did not stop cleanly: \(server.errors.snapshot.map(\.1))")
             let log = server.errors.snapshot.map(\.1)
             XCTAssertTrue(
-                log.contains { $0.range(of: #"^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4} \d\d:\d\d:\d\d\] "GET /hello.txt HTTP/1.1" 200 13$"#, options: .regularExpression) != nil },
+                log.contains {
+                    $0.range(
+                        of: #"^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4} \d\d:\d\d:\d\d\] "GET /hello.txt HTTP/1.1" 200 13$"#,
+                        options: .regularExpression) != nil
+                },
                 "\(model): access log lines like python's: \(log.prefix(5))")
             XCTAssertTrue(log.last?.hasPrefix("stopped: ") ?? false, "\(model): \(log.suffix(2))")
         }
@@ -105,15 +113,24 @@ final class HTTPServerTests: XCTestCase {
             ("NUL", "GET /hello.txt%00.html HTTP/1.1\r\nHost: x\r\n\r\n", 400),
             ("absolute form", "GET http://x/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n", 200),
             ("long request line", "GET /\(long) HTTP/1.1\r\nHost: x\r\n\r\n", 414),
-            ("huge header", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 40_000))\r\n\r\n", 431),
-            ("many headers", "GET / HTTP/1.1\r\nHost: x\r\n" + String(repeating: "X-A: 1\r\n", count: 150) + "\r\n", 431),
+            (
+                "huge header", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 40_000))\r\n\r\n",
+                431
+            ),
+            (
+                "many headers", "GET / HTTP/1.1\r\nHost: x\r\n" + String(repeating: "X-A: 1\r\n", count: 150) + "\r\n",
+                431
+            ),
             ("big body", "PUT /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n", 413),
             ("unknown method", "BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n", 501),
             ("HTTP/2.0 line", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
             ("HTTP/3.0 line", "GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505),
             ("no Host", "GET / HTTP/1.1\r\n\r\n", 400),
             ("two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
-            ("CL and TE", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+            (
+                "CL and TE",
+                "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400
+            ),
             ("garbage", "\u{1}\u{2}hello there\r\n\r\n", 400),
             ("bad header", "GET / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", 400),
             ("obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n  b\r\n\r\n", 400),
@@ -129,7 +146,8 @@ final class HTTPServerTests: XCTestCase {
                 XCTAssertFalse(response.contains("secret"), "\(model), \(name) leaked a file outside the root")
             }
             // After all that, a plain request still works.
-            let fine = try RawClient.exchange(port: server.port, "GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let fine = try RawClient.exchange(
+                port: server.port, "GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             XCTAssertTrue(fine.hasSuffix("hello, world\n"), "\(model): \(fine)")
         }
     }
@@ -194,7 +212,8 @@ final class HTTPServerTests: XCTestCase {
             first.close()
             second.close()
             Thread.sleep(forTimeInterval: 0.5)
-            let later = try RawClient.exchange(port: server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let later = try RawClient.exchange(
+                port: server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             XCTAssertEqual(RawClient.status(later), 200, "\(model): \(later)")
         }
     }
@@ -206,7 +225,8 @@ final class HTTPServerTests: XCTestCase {
             defer { server.stop() }
             XCTAssertTrue(server.url.hasPrefix("http://[::1]:"), server.url)
             let response = try RawClient.exchange(
-                port: server.port, host: "::1", Array("GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+                port: server.port, host: "::1",
+                Array("GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
             XCTAssertTrue(response.hasSuffix("hello, world\n"), response)
         }
         let missing = try Harness.run(["server", "http", "--root", "/nonexistent-netlab-root", "--port", "0"])

@@ -49,6 +49,12 @@ public struct HTTPHead: Sendable, Equatable {
     public var version: HTTPVersion
     public var fields: [HTTPField]
 
+    public init(startLine: StartLine, version: HTTPVersion, fields: [HTTPField]) {
+        self.startLine = startLine
+        self.version = version
+        self.fields = fields
+    }
+
     public var method: String? {
         if case .request(let method, _) = startLine { return method }
         return nil

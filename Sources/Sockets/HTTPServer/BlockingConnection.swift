@@ -129,7 +129,8 @@ struct BlockingConnection {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while discarded < limit, Clock.now < deadline {
             guard (try? socket.wait(for: .readable, timeout: max(0, deadline - Clock.now))) == true else { return }
-            let count = (try? buffer.withUnsafeMutableBytes { raw throws(SocketError) in try socket.receive(into: raw) }) ?? 0
+            let count =
+                (try? buffer.withUnsafeMutableBytes { raw throws(SocketError) in try socket.receive(into: raw) }) ?? 0
             if count == 0 { return }
             discarded += count
         }

@@ -105,7 +105,8 @@ struct EventLoop {
             }
             socket.setNoDelay()
             let connection = EventConnection(
-                socket: socket, peer: peer, machine: HTTPServerConnection(files: server.files, limits: server.limits, cache: cache),
+                socket: socket, peer: peer,
+                machine: HTTPServerConnection(files: server.files, limits: server.limits, cache: cache),
                 now: Clock.now)
             do {
                 try epoll.add(socket.descriptor, .readable)

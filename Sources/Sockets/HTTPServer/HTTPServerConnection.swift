@@ -60,7 +60,8 @@ public struct HTTPServerConnection {
                 current = head
                 refused = check(head)
                 if refused == nil, head.has("Expect"),
-                    head.values("Expect").contains(where: { $0.lowercased() == "100-continue" }), head.version == .http11
+                    head.values("Expect").contains(where: { $0.lowercased() == "100-continue" }),
+                    head.version == .http11
                 {
                     responses.append(.continue)
                 }

@@ -226,7 +226,9 @@ struct TargetPath: Equatable {
             let afterScheme = rest.dropFirst(scheme.count)
             rest = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
         }
-        guard rest.hasPrefix("/") else { return .failure(Refusal(status: 400, message: "The target must start with /.")) }
+        guard rest.hasPrefix("/") else {
+            return .failure(Refusal(status: 400, message: "The target must start with /."))
+        }
         let raw = Array(rest.utf8)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(raw.count)
@@ -303,9 +305,12 @@ enum ByteRange: Equatable {
         guard trimmed.lowercased().hasPrefix("bytes=") else { return .whole }
         let spec = trimmed.dropFirst(6)
         guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return .whole }
-        let firstText = spec[..<dash].trimmingCharacters(" "), lastText = spec[spec.index(after: dash)...].trimmingCharacters(" ")
+        let firstText = spec[..<dash].trimmingCharacters(" "),
+            lastText = spec[spec.index(after: dash)...].trimmingCharacters(" ")
         func number(_ text: String) -> Int? {
-            guard !text.isEmpty, text.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            guard !text.isEmpty, text.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                return nil
+            }
             return Int(text)
         }
         if firstText.isEmpty {
