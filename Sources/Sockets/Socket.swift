@@ -256,10 +256,11 @@ public final class Socket: @unchecked Sendable {
     }
 
     /// One recv(2) into the start of `buffer`: the byte count, 0 at end of stream.
-    public func receive(into buffer: inout [UInt8]) throws(SocketError) -> Int {
+    public func receive(into buffer: inout [UInt8], limit: Int? = nil) throws(SocketError) -> Int {
         var result: Result<Int, SocketError> = .success(0)
         buffer.withUnsafeMutableBytes { raw in
-            do throws(SocketError) { result = .success(try receive(into: raw)) } catch { result = .failure(error) }
+            let target = UnsafeMutableRawBufferPointer(rebasing: raw[..<min(raw.count, limit ?? raw.count)])
+            do throws(SocketError) { result = .success(try receive(into: target)) } catch { result = .failure(error) }
         }
         return try result.get()
     }

@@ -46,7 +46,7 @@ extension HTTPServer {
 struct EventLoop {
     let server: HTTPServer
     let epoll: Epoll
-    var connections: [Int32: EventConnection] = [:]
+    var connections = DescriptorTable<EventConnection>()
     var summary = HTTPServer.Summary()
     var dates = HTTPDate.Cache()
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -80,7 +80,7 @@ struct EventLoop {
                 sweepTimeouts(now: now)
             }
         }
-        for connection in Array(connections.values) { close(connection) }
+        for connection in connections.values { close(connection) }
         epoll.remove(listener.descriptor)
         return summary
     }
@@ -113,7 +113,7 @@ struct EventLoop {
             } catch {
                 continue
             }
-            connections[socket.descriptor] = connection
+            connections.insert(connection, at: socket.descriptor)
         }
     }
 
@@ -282,7 +282,7 @@ struct EventLoop {
 
     private mutating func sweepTimeouts(now: Double) {
         let limits = server.limits
-        for connection in Array(connections.values) {
+        for connection in connections.values {
             if let until = connection.lingerUntil {
                 if now >= until { close(connection) }
                 continue
@@ -309,8 +309,36 @@ struct EventLoop {
 
     private mutating func close(_ connection: EventConnection) {
         let descriptor = connection.socket.descriptor
-        guard connections.removeValue(forKey: descriptor) != nil else { return }
+        guard connections.remove(descriptor) != nil else { return }
         epoll.remove(descriptor)
         connection.socket.close()
     }
+}
+
+/// Objects by file descriptor, in an array: descriptors are small integers, so a lookup is an
+/// index, not a hash (what nginx does with epoll's data pointer).
+struct DescriptorTable<Value: AnyObject> {
+    private var slots: [Value?] = []
+    private(set) var count = 0
+
+    subscript(descriptor: Int32) -> Value? {
+        Int(descriptor) < slots.count ? slots[Int(descriptor)] : nil
+    }
+
+    mutating func insert(_ value: Value, at descriptor: Int32) {
+        let index = Int(descriptor)
+        if index >= slots.count { slots += [Value?](repeating: nil, count: max(index + 1 - slots.count, slots.count)) }
+        if slots[index] == nil { count += 1 }
+        slots[index] = value
+    }
+
+    @discardableResult
+    mutating func remove(_ descriptor: Int32) -> Value? {
+        guard let value = self[descriptor] else { return nil }
+        slots[Int(descriptor)] = nil
+        count -= 1
+        return value
+    }
+
+    var values: [Value] { slots.compactMap { $0 } }
 }

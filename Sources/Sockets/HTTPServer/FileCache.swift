@@ -8,25 +8,45 @@
 /// only while stat(2) reports the same inode, size and modification time. Not shared between
 /// threads: each event loop, connection thread or forked child has its own.
 public final class FileCache {
-    struct Route {
-        var realPath: String
-        var name: String
-        var contentType: String
-        var resolvedAt: Double
+    /// Classes, not structs: a hit costs one retain instead of one per field.
+    final class Route {
+        let realPath: String
+        let name: String
+        let contentType: String
+        let resolvedAt: Double
+
+        init(realPath: String, name: String, contentType: String, resolvedAt: Double) {
+            self.realPath = realPath
+            self.name = name
+            self.contentType = contentType
+            self.resolvedAt = resolvedAt
+        }
     }
 
-    struct Content {
-        var device: UInt64
-        var inode: UInt64
-        var size: Int
-        var modifiedSeconds: Int
-        var modifiedNanoseconds: Int
-        var bytes: [UInt8]
-        var lastModified: String
+    final class Content {
+        let device: UInt64
+        let inode: UInt64
+        let size: Int
+        let modifiedSeconds: Int
+        let modifiedNanoseconds: Int
+        let bytes: [UInt8]
+        let lastModified: String
         /// The header fields of a whole-file 200 response, formatted once.
-        var fieldBlock: [UInt8]
+        let fieldBlock: [UInt8]
         /// Last time stat(2) confirmed the file is unchanged.
         var checkedAt: Double
+
+        init(info: stat, bytes: [UInt8], lastModified: String, fieldBlock: [UInt8], checkedAt: Double) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = bytes.count
+            modifiedSeconds = Int(info.st_mtim.tv_sec)
+            modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
+            self.bytes = bytes
+            self.lastModified = lastModified
+            self.fieldBlock = fieldBlock
+            self.checkedAt = checkedAt
+        }
     }
 
     /// How long kept bytes are served without asking stat(2) whether the file changed.
@@ -69,7 +89,7 @@ public final class FileCache {
 
     /// The kept bytes of `path` if the file is unchanged since they were read.
     func content(_ path: String, matching info: stat, now: Double) -> Content? {
-        guard var content = contents[path] else { return nil }
+        guard let content = contents[path] else { return nil }
         guard content.device == UInt64(info.st_dev), content.inode == UInt64(info.st_ino),
             content.size == Int(info.st_size), content.modifiedSeconds == Int(info.st_mtim.tv_sec),
             content.modifiedNanoseconds == Int(info.st_mtim.tv_nsec)
@@ -79,7 +99,6 @@ public final class FileCache {
             return nil
         }
         content.checkedAt = now
-        contents[path] = content
         return content
     }
 
@@ -91,9 +110,7 @@ public final class FileCache {
         }
         if let old = contents[path] { totalBytes -= old.size }
         contents[path] = Content(
-            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: bytes.count,
-            modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanoseconds: Int(info.st_mtim.tv_nsec), bytes: bytes,
-            lastModified: lastModified, fieldBlock: fieldBlock, checkedAt: now)
+            info: info, bytes: bytes, lastModified: lastModified, fieldBlock: fieldBlock, checkedAt: now)
         totalBytes += bytes.count
     }
 }
