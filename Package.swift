@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Inspect", targets: ["Inspect"]),
         .library(name: "Capture", targets: ["Capture"]),
         .library(name: "Sockets", targets: ["Sockets"]),
+        .library(name: "Labs", targets: ["Labs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -24,10 +25,12 @@ let package = Package(
         // epoll and accept4, which Swift's Glibc module leaves out.
         .target(name: "CSockets"),
         .target(name: "Sockets", dependencies: ["Inspect", "CSockets"]),
+        // The guided demos and exercises: they run sockets and captures together and narrate.
+        .target(name: "Labs", dependencies: ["Inspect", "Capture", "Sockets"]),
         .executableTarget(
             name: "netlab",
             dependencies: [
-                "Inspect", "Capture", "Sockets",
+                "Inspect", "Capture", "Sockets", "Labs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -35,7 +38,7 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Inspect"]),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets", "Inspect"]),
         // Depends on the executable so `swift test` builds it: these tests run the real binary.
-        .testTarget(name: "netlabTests", dependencies: ["netlab", "Inspect", "Capture", "Sockets"]),
+        .testTarget(name: "netlabTests", dependencies: ["netlab", "Inspect", "Capture", "Sockets", "Labs"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -382,4 +382,12 @@ public enum Clock {
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
+
+    /// Seconds since 1970 (CLOCK_REALTIME): the time base libpcap stamps packets with, for
+    /// putting socket calls and captured packets on one timeline.
+    public static var wall: Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
 }

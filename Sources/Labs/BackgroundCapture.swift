@@ -1,0 +1,53 @@
+import Capture
+import Foundation
+import Inspect
+
+/// A live capture running on its own thread while a demo does its socket calls; `stop()`
+/// returns what it saw. Packets are copied out of libpcap's buffer as they arrive.
+public final class BackgroundCapture: @unchecked Sendable {
+    public struct Frame: Sendable {
+        /// Seconds since 1970, as libpcap stamped it.
+        public var time: Double
+        public var wireLength: Int
+        public var bytes: [UInt8]
+    }
+
+    public let linkType: LinkType
+    private let handle: CaptureHandle
+    private let lock = NSLock()
+    private var frames: [Frame] = []
+    private let finished = DispatchSemaphore(value: 0)
+
+    private init(handle: CaptureHandle) {
+        self.handle = handle
+        linkType = LinkType(rawValue: handle.linkType)
+    }
+
+    /// Starts capturing on `interface` with a BPF filter. Fails without root or CAP_NET_RAW.
+    public static func start(interface: String = "lo", filter: String) throws(CaptureError) -> BackgroundCapture {
+        let handle = try CaptureHandle.live(interface: interface)
+        try handle.setFilter(filter)
+        let capture = BackgroundCapture(handle: handle)
+        Thread.detachNewThread { capture.loop() }
+        return capture
+    }
+
+    private func loop() {
+        _ = try? handle.forEach { packet in
+            let frame = Frame(
+                time: Double(packet.seconds) + Double(packet.fraction) / 1e6, wireLength: packet.wireLength,
+                bytes: Array(packet.bytes))
+            lock.withLock { frames.append(frame) }
+            return true
+        }
+        finished.signal()
+    }
+
+    /// Waits `settle` seconds for the last packets, stops, and returns every frame seen.
+    public func stop(settle: Double = 0.2) -> [Frame] {
+        Thread.sleep(forTimeInterval: settle)
+        handle.breakLoop()
+        _ = finished.wait(timeout: .now() + 2)
+        return lock.withLock { frames }
+    }
+}
