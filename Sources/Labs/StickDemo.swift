@@ -1,0 +1,166 @@
+import Capture
+import Foundation
+import Inspect
+import Sockets
+
+/// "Sticky packets" (粘包): TCP delivers a byte stream, not messages. The sender makes many
+/// small send() calls; with TCP_NODELAY each leaves as its own segment, but the receiver,
+/// reading a moment later, gets them merged (and, with a small buffer, split). The demo prints
+/// the wire-vs-socket timeline side by side, then repeats the run with a framing so every
+/// message comes out whole.
+public struct StickDemo {
+    public var messages = 12
+    /// How long the receiver waits before its first recv() (bytes pile up in its buffer).
+    public var receiverDelay = 0.05
+    /// recv() buffer size: smaller than a message shows splits, larger shows merges.
+    public var receiveBuffer = 64
+    public var framing: Framing = .none
+    /// Capture on lo to show the segments (needs root).
+    public var capture = true
+
+    public init() {}
+
+    public enum Column: Int, Sendable { case send, wire, recv }
+
+    public struct Event: Sendable {
+        public var time: Double
+        public var column: Column
+        public var text: String
+    }
+
+    public struct Outcome: Sendable {
+        public var events: [Event] = []
+        public var sendCalls = 0
+        public var segments: Int?
+        public var recvCalls = 0
+        /// What the application got: recv() pieces without framing, messages with it.
+        public var delivered: [[UInt8]] = []
+        public var sentMessages: [[UInt8]] = []
+        public var captureNote: String?
+        public var framingError: String?
+    }
+
+    /// The i-th message: short text of varying length.
+    static func message(_ index: Int) -> [UInt8] {
+        let words = ["hi", "hello", "how are you", "fine, thanks", "see you"]
+        return Array("msg-\(index < 10 ? "0" : "")\(index): \(words[index % words.count])".utf8)
+    }
+
+    public func run() throws(SocketError) -> Outcome {
+        var outcome = Outcome()
+        let listener = try Socket.listen(host: "127.0.0.1", port: 0)
+        let port = listener.localPort
+        var background: BackgroundCapture?
+        if capture {
+            do {
+                background = try BackgroundCapture.start(filter: "tcp port \(port)")
+            } catch {
+                outcome.captureNote = "no capture: \(error) (run as root to see the segments)"
+            }
+        }
+        let receiverLog = EventLog()
+        let messages = (0..<self.messages).map(Self.message)
+        outcome.sentMessages = messages
+        let receiveBuffer = self.receiveBuffer, receiverDelay = self.receiverDelay, framing = self.framing
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            defer { done.signal() }
+            guard let connection = try? listener.accept() else { return }
+            connection.setTimeout(seconds: 5)
+            Thread.sleep(forTimeInterval: receiverDelay)
+            var deframer = Deframer(framing)
+            var buffer = [UInt8](repeating: 0, count: receiveBuffer)
+            while true {
+                guard let count = try? connection.receive(into: &buffer), count > 0 else { break }
+                let piece = Array(buffer[..<count])
+                receiverLog.add(Event(time: Clock.wall, column: .recv, text: "recv() → \(count) B \(Self.show(piece))"))
+                do throws(Deframer.Failure) {
+                    for message in try deframer.add(piece) { receiverLog.deliver(message) }
+                } catch {
+                    receiverLog.fail(error.description)
+                    break
+                }
+            }
+        }
+        let sender = try Socket.connect(host: "127.0.0.1", port: port, timeout: 2)
+        sender.setNoDelay()  // each send() leaves at once, as its own segment
+        var sendEvents: [Event] = []
+        for message in messages {
+            let bytes = framing.encode(message)
+            let time = Clock.wall
+            try sender.sendAll(bytes)
+            sendEvents.append(Event(time: time, column: .send, text: "send(\(bytes.count) B) \(Self.show(message))"))
+        }
+        sender.shutdown(.write)
+        _ = done.wait(timeout: .now() + 5)
+        sender.close()
+        outcome.sendCalls = sendEvents.count
+        outcome.events = sendEvents + receiverLog.events
+        outcome.recvCalls = receiverLog.events.count
+        outcome.delivered = receiverLog.delivered
+        outcome.framingError = receiverLog.failure
+        if let background {
+            var isn: UInt32?
+            var segments = 0
+            for frame in background.stop(settle: 0.1) {
+                let segment = frame.bytes.withUnsafeBytes { TCPSegment.parse(ByteView($0), linkType: background.linkType) }
+                guard let segment, segment.destinationPort == port else { continue }
+                if segment.isSYN { isn = segment.sequence }
+                guard segment.payloadLength > 0 else { continue }
+                segments += 1
+                let start = segment.sequence &- (isn ?? segment.sequence)
+                outcome.events.append(
+                    Event(
+                        time: frame.time, column: .wire,
+                        text: "[P.] seq \(start):\(start &+ UInt32(segment.payloadLength)) len \(segment.payloadLength)"))
+            }
+            outcome.segments = segments
+        }
+        outcome.events.sort { $0.time < $1.time }
+        return outcome
+    }
+
+    /// The three columns, one event per row, times in milliseconds from the first event.
+    public static func timeline(_ events: [Event], width: Int = 34) -> [String] {
+        guard let start = events.first?.time else { return [] }
+        func cell(_ text: String) -> String {
+            text.count > width ? String(text.prefix(width - 1)) + "…" : text + String(repeating: " ", count: width - text.count)
+        }
+        var lines = ["   ms   " + cell("send() (application)") + " " + cell("wire (TCP segment)") + " recv() (application)"]
+        for event in events {
+            let milliseconds = (event.time - start) * 1000
+            let stamp = String(Int(milliseconds * 10) / 10) + "." + String(Int(milliseconds * 10) % 10)
+            var row = String(repeating: " ", count: max(0, 6 - stamp.count)) + stamp + "  "
+            switch event.column {
+            case .send: row += cell(event.text)
+            case .wire: row += cell("") + " " + cell(event.text)
+            case .recv: row += cell("") + " " + cell("") + " " + event.text
+            }
+            lines.append(row)
+        }
+        return lines
+    }
+
+    static func show(_ bytes: [UInt8]) -> String {
+        var text = "\""
+        for byte in bytes.prefix(40) {
+            text += byte >= 0x20 && byte < 0x7F ? String(Character(Unicode.Scalar(byte))) : "·"
+        }
+        return text + (bytes.count > 40 ? "…\"" : "\"")
+    }
+
+    /// The receiver thread's record, read by the main thread after it finished.
+    final class EventLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var storedEvents: [Event] = []
+        private var storedDelivered: [[UInt8]] = []
+        private var storedFailure: String?
+
+        func add(_ event: Event) { lock.withLock { storedEvents.append(event) } }
+        func deliver(_ message: [UInt8]) { lock.withLock { storedDelivered.append(message) } }
+        func fail(_ reason: String) { lock.withLock { storedFailure = reason } }
+        var events: [Event] { lock.withLock { storedEvents } }
+        var delivered: [[UInt8]] { lock.withLock { storedDelivered } }
+        var failure: String? { lock.withLock { storedFailure } }
+    }
+}
