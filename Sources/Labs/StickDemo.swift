@@ -17,6 +17,9 @@ public struct StickDemo {
     public var framing: Framing = .none
     /// Capture on lo to show the segments (needs root).
     public var capture = true
+    /// A pause between send() calls. Without it Linux may still merge segments on the wire
+    /// (autocorking: small writes wait while an earlier packet is in the queue).
+    public var sendGap = 0.0005
 
     public init() {}
 
@@ -87,6 +90,7 @@ public struct StickDemo {
         var sendEvents: [Event] = []
         for message in messages {
             let bytes = framing.encode(message)
+            if sendGap > 0 { Thread.sleep(forTimeInterval: sendGap) }
             let time = Clock.wall
             try sender.sendAll(bytes)
             sendEvents.append(Event(time: time, column: .send, text: "send(\(bytes.count) B) \(Self.show(message))"))
@@ -103,7 +107,9 @@ public struct StickDemo {
             var isn: UInt32?
             var segments = 0
             for frame in background.stop(settle: 0.1) {
-                let segment = frame.bytes.withUnsafeBytes { TCPSegment.parse(ByteView($0), linkType: background.linkType) }
+                let segment = frame.bytes.withUnsafeBytes {
+                    TCPSegment.parse(ByteView($0), linkType: background.linkType)
+                }
                 guard let segment, segment.destinationPort == port else { continue }
                 if segment.isSYN { isn = segment.sequence }
                 guard segment.payloadLength > 0 else { continue }
@@ -112,7 +118,8 @@ public struct StickDemo {
                 outcome.events.append(
                     Event(
                         time: frame.time, column: .wire,
-                        text: "[P.] seq \(start):\(start &+ UInt32(segment.payloadLength)) len \(segment.payloadLength)"))
+                        text: "[P.] seq \(start):\(start &+ UInt32(segment.payloadLength)) len \(segment.payloadLength)"
+                    ))
             }
             outcome.segments = segments
         }
@@ -124,9 +131,12 @@ public struct StickDemo {
     public static func timeline(_ events: [Event], width: Int = 34) -> [String] {
         guard let start = events.first?.time else { return [] }
         func cell(_ text: String) -> String {
-            text.count > width ? String(text.prefix(width - 1)) + "…" : text + String(repeating: " ", count: width - text.count)
+            text.count > width
+                ? String(text.prefix(width - 1)) + "…" : text + String(repeating: " ", count: width - text.count)
         }
-        var lines = ["   ms   " + cell("send() (application)") + " " + cell("wire (TCP segment)") + " recv() (application)"]
+        var lines = [
+            "   ms   " + cell("send() (application)") + " " + cell("wire (TCP segment)") + " recv() (application)"
+        ]
         for event in events {
             let milliseconds = (event.time - start) * 1000
             let stamp = String(Int(milliseconds * 10) / 10) + "." + String(Int(milliseconds * 10) % 10)

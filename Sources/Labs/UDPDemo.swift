@@ -55,7 +55,9 @@ public struct UDPDemo {
             }
             let (bytes, from, _) = try receiver.receiveFrom()
             outcome.received.append(bytes.count)
-            say("   recvfrom → \(bytes.count) bytes from \(from)  \(Self.preview(String(decoding: bytes, as: UTF8.self)))")
+            say(
+                "   recvfrom → \(bytes.count) bytes from \(from)  \(Self.preview(String(decoding: bytes, as: UTF8.self)))"
+            )
         }
         say(
             outcome.received == outcome.sent

@@ -13,7 +13,9 @@ struct Netlab: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Sniff.self, Follow.self, Stats.self, Ladder.self, Server.self, Client.self, Resolve.self, UDP.self, Stick.self, SendFile.self, Demo.self,
+            Sniff.self, Follow.self, Stats.self, Ladder.self, Server.self, Client.self, Resolve.self, UDP.self,
+            Stick.self, SendFile.self, Compare.self,
+            Demo.self,
         ]
     )
 }

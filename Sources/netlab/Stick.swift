@@ -48,7 +48,9 @@ struct StickDemoCommand: ParsableCommand {
         if messages < 1 || messages > 1000 { throw ValidationError("--messages takes 1 to 1000") }
         if recvBuffer < 1 || recvBuffer > 1 << 20 { throw ValidationError("--recv-buffer takes 1 to 1048576 bytes") }
         if delayMs < 0 { throw ValidationError("--delay-ms cannot be negative") }
-        if framing == .none { throw ValidationError("--framing none is the first run already; pick length, json-header or delimiter") }
+        if framing == .none {
+            throw ValidationError("--framing none is the first run already; pick length, json-header or delimiter")
+        }
     }
 
     func run() throws {
@@ -71,14 +73,16 @@ struct StickDemoCommand: ParsableCommand {
                     : "\nRun 2: the same messages with \(current.rawValue) framing.\n")
             if let note = outcome.captureNote { Console.output("(\(note))") }
             for line in StickDemo.timeline(outcome.events) { Console.output(line) }
-            let wire = outcome.segments.map { "\($0) segment\($0 == 1 ? "" : "s") on the wire" } ?? "segments not captured"
+            let wire =
+                outcome.segments.map { "\($0) segment\($0 == 1 ? "" : "s") on the wire" } ?? "segments not captured"
             Console.output(
                 "\n\(outcome.sendCalls) send() calls, \(wire), \(outcome.recvCalls) recv() returns.")
             if current == .none {
                 let whole = outcome.delivered.filter { piece in outcome.sentMessages.contains(piece) }.count
                 Console.output(
                     "The receiver cannot tell where one message ends: \(whole) of \(outcome.recvCalls) recv() returns "
-                        + "happened to be exactly one message. The boundaries were on the wire, and vanished in the receive buffer.")
+                        + "happened to be exactly one message. The boundaries were on the wire, and vanished in the receive buffer."
+                )
             } else if let error = outcome.framingError {
                 Console.output("Framing failed: \(error)")
             } else {
@@ -86,7 +90,9 @@ struct StickDemoCommand: ParsableCommand {
                 Console.output(
                     "The receiver cut the stream back into \(outcome.delivered.count) messages"
                         + (intact ? ", every one whole and in order." : ", but they differ from what was sent!"))
-                for message in outcome.delivered.prefix(3) { Console.output("  message: \"\(String(decoding: message, as: UTF8.self))\"") }
+                for message in outcome.delivered.prefix(3) {
+                    Console.output("  message: \"\(String(decoding: message, as: UTF8.self))\"")
+                }
                 if outcome.delivered.count > 3 { Console.output("  …") }
             }
         }

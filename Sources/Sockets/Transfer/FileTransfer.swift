@@ -33,8 +33,10 @@ public enum FileTransfer {
     static func frame(_ object: FlatJSON) -> [UInt8] {
         let body = Array(object.encoded.utf8)
         let count = UInt32(body.count)
-        return [UInt8(count >> 24), UInt8(truncatingIfNeeded: count >> 16), UInt8(truncatingIfNeeded: count >> 8),
-            UInt8(truncatingIfNeeded: count)] + body
+        return [
+            UInt8(count >> 24), UInt8(truncatingIfNeeded: count >> 16), UInt8(truncatingIfNeeded: count >> 8),
+            UInt8(truncatingIfNeeded: count),
+        ] + body
     }
 
     /// Reads exactly `count` bytes, waiting at most `timeout` seconds for each piece.
@@ -83,7 +85,9 @@ public enum FileTransfer {
         var buffer = [UInt8](repeating: 0, count: chunk)
         var done = 0
         while done < size {
-            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, min($0.count, size - done), off_t(done)) }
+            let count = buffer.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress, min($0.count, size - done), off_t(done))
+            }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { throw Failure("the file shrank while it was read") }
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
@@ -115,7 +119,9 @@ public struct FileSender {
         guard fd >= 0 else { throw .init("\(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw .init("\(path) is not a regular file") }
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw .init("\(path) is not a regular file")
+        }
         let size = Int(info.st_size)
         let started = Clock.now
         let digest = try FileTransfer.hash(fileDescriptor: fd, size: size) { progress($0, size, "hashing") }
@@ -150,7 +156,9 @@ public struct FileSender {
         guard reply.bool("ok") == true else {
             throw .init("the receiver refused: \(reply.string("error") ?? "no reason given")")
         }
-        guard reply.string("sha256") == digest else { throw .init("the receiver stored different bytes (sha256 differs)") }
+        guard reply.string("sha256") == digest else {
+            throw .init("the receiver stored different bytes (sha256 differs)")
+        }
         return Result(name: name, size: size, sha256: digest, seconds: Clock.now - started)
     }
 }
@@ -230,7 +238,9 @@ public final class FileReceiver {
                         ("ok", .bool(true)), ("name", .string(result.name)), ("size", .integer(result.size)),
                         ("sha256", .string(result.sha256)),
                     ]))
-                log?("\(peer): received \(result.name), \(result.size) bytes, sha256 \(result.sha256.prefix(16))… verified")
+                log?(
+                    "\(peer): received \(result.name), \(result.size) bytes, sha256 \(result.sha256.prefix(16))… verified"
+                )
                 return true
             } catch {
                 log?("\(peer): refused: \(error.reason)")
@@ -248,7 +258,8 @@ public final class FileReceiver {
             guard size >= 0, size <= maxFileBytes else {
                 throw .init("\(name) is \(size) bytes; the limit is \(maxFileBytes)")
             }
-            guard expected.utf8.count == 64, expected.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            guard expected.utf8.count == 64,
+                expected.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
             else { throw .init("sha256 must be 64 lower-case hex digits") }
             var space = statvfs()
             if statvfs(directory, &space) == 0 {
@@ -261,7 +272,9 @@ public final class FileReceiver {
             if !overwrite && access(destination, F_OK) == 0 { throw .init("\(name) already exists") }
             var template = Array("\(directory)/.\(name).netlab-partial-XXXXXX".utf8CString)
             let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard fd >= 0 else { throw .init("cannot create a file in the directory: \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else {
+                throw .init("cannot create a file in the directory: \(String(cString: strerror(errno)))")
+            }
             let temporary = String(cString: template)
             // mkstemp makes the file private (0600); a received file gets the usual 0644 less the umask.
             let mask = umask(0)
@@ -296,14 +309,19 @@ public final class FileReceiver {
                 done += count
             }
             let digest = SHA256.hex(hasher.finish())
-            guard digest == expected else { throw .init("sha256 mismatch: the header said \(expected), the bytes give \(digest)") }
+            guard digest == expected else {
+                throw .init("sha256 mismatch: the header said \(expected), the bytes give \(digest)")
+            }
             guard fsync(fd) == 0 else { throw .init("fsync failed: \(String(cString: strerror(errno)))") }
             if overwrite {
-                guard rename(temporary, destination) == 0 else { throw .init("rename failed: \(String(cString: strerror(errno)))") }
+                guard rename(temporary, destination) == 0 else {
+                    throw .init("rename failed: \(String(cString: strerror(errno)))")
+                }
             } else {
                 // link() fails if the name appeared meanwhile: never replace a file silently.
                 guard link(temporary, destination) == 0 else {
-                    throw .init(errno == EEXIST ? "\(name) already exists" : "link failed: \(String(cString: strerror(errno)))")
+                    throw .init(
+                        errno == EEXIST ? "\(name) already exists" : "link failed: \(String(cString: strerror(errno)))")
                 }
                 unlink(temporary)
             }

@@ -1,11 +1,15 @@
 /// A JSON object with string, integer and boolean members and nothing nested: what message
 /// headers need (`{"name":"a.txt","size":12,"sha256":"…"}`). Decoding is strict and bounded,
-/// since headers come from the network.
+/// since headers come from the network. (Encoding also takes decimals and nested objects, for
+/// reports; the decoder never produces them.)
 public struct FlatJSON: Sendable, Equatable {
     public enum Value: Sendable, Equatable {
         case string(String)
         case integer(Int)
         case bool(Bool)
+        case double(Double)
+        case object(FlatJSON)
+        case null
     }
 
     public private(set) var members: [(key: String, value: Value)] = []
@@ -15,7 +19,8 @@ public struct FlatJSON: Sendable, Equatable {
     }
 
     public static func == (a: FlatJSON, b: FlatJSON) -> Bool {
-        a.members.count == b.members.count && zip(a.members, b.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        a.members.count == b.members.count
+            && zip(a.members, b.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 
     public subscript(key: String) -> Value? { members.last { $0.key == key }?.value }
@@ -44,6 +49,9 @@ public struct FlatJSON: Sendable, Equatable {
             case .string(let value): text += Self.quote(value)
             case .integer(let value): text += String(value)
             case .bool(let value): text += value ? "true" : "false"
+            case .double(let value): text += value.isFinite ? String(value) : "null"
+            case .object(let value): text += value.encoded
+            case .null: text += "null"
             }
         }
         return text + "}"
@@ -155,7 +163,9 @@ public struct FlatJSON: Sendable, Equatable {
             var raw: [UInt8] = []
             func flush() throws(DecodingError) {
                 guard !raw.isEmpty else { return }
-                guard let text = String(validating: raw, as: UTF8.self) else { throw DecodingError(reason: "invalid UTF-8") }
+                guard let text = String(validating: raw, as: UTF8.self) else {
+                    throw DecodingError(reason: "invalid UTF-8")
+                }
                 scalars.append(contentsOf: text.unicodeScalars)
                 raw = []
             }

@@ -18,8 +18,10 @@ public enum Framing: String, CaseIterable, Sendable {
             return message
         case .length:
             let count = UInt32(message.count)
-            return [UInt8(count >> 24), UInt8(truncatingIfNeeded: count >> 16), UInt8(truncatingIfNeeded: count >> 8),
-                UInt8(truncatingIfNeeded: count)] + message
+            return [
+                UInt8(count >> 24), UInt8(truncatingIfNeeded: count >> 16), UInt8(truncatingIfNeeded: count >> 8),
+                UInt8(truncatingIfNeeded: count),
+            ] + message
         case .jsonHeader:
             let header = Array(FlatJSON([("type", .string("text")), ("size", .integer(message.count))]).encoded.utf8)
             return [UInt8(header.count >> 8), UInt8(header.count & 0xFF)] + header + message

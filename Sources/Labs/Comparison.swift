@@ -1,0 +1,359 @@
+import CSockets
+import Foundation
+import Sockets
+
+/// The same message stream over UDP and over TCP through one impaired path, measured side by
+/// side. As root the path is a TUN packet relay that impairs every IP packet (TCP segments
+/// and ACKs included, so TCP really retransmits); without root, UDP goes through a socket
+/// relay and TCP runs unimpaired on loopback (the report says so).
+public struct Comparison {
+    public var count = 1000
+    public var size = 512
+    public var impairment = Impairment()
+    /// UDP datagrams per second (paced so the receiver's buffer is not what loses them).
+    public var rate = 20_000.0
+    /// nil: the packet relay when it can be created, else the socket relay.
+    public var usePacketRelay: Bool?
+    /// The TCP run gives up after this long.
+    public var timeout = 60.0
+
+    public init() {}
+
+    public struct UDPResult: Sendable {
+        public var sent = 0
+        public var delivered = 0
+        public var lost = 0
+        public var duplicated = 0
+        public var outOfOrder = 0
+        public var seconds = 0.0
+        public var throughput = 0.0
+        /// RFC 3550 interarrival jitter, in seconds.
+        public var jitter = 0.0
+        public var relay = ImpairmentEngine.Counters()
+    }
+
+    public struct TCPResult: Sendable {
+        public var sent = 0
+        public var delivered = 0
+        public var bytes = 0
+        public var inOrder = true
+        public var intact = true
+        public var complete = true
+        public var seconds = 0.0
+        public var throughput = 0.0
+        public var retransmissions: Int?
+        public var relay: ImpairmentEngine.Counters?
+        public var impaired = false
+    }
+
+    public struct Report: Sendable {
+        public var udp = UDPResult()
+        public var tcp = TCPResult()
+        public var path = ""
+        public var notes: [String] = []
+    }
+
+    public func run() throws(SocketError) -> Report {
+        var report = Report()
+        var packetRelay = usePacketRelay ?? (geteuid() == 0)
+        if packetRelay {
+            do {
+                _ = try PacketRelay(impairment: Impairment()).finish(timeout: 1)
+            } catch {
+                if usePacketRelay == true { throw error }
+                packetRelay = false
+                report.notes.append("no packet relay (\(error)); UDP used the socket relay")
+            }
+        }
+        report.path = packetRelay ? "TUN packet relay (every IP packet impaired, both directions)" : "UDP socket relay"
+        report.udp = try runUDP(packetRelay: packetRelay)
+        report.tcp = try runTCP(packetRelay: packetRelay)
+        if !packetRelay {
+            report.notes.append(
+                "TCP ran on loopback without impairment: impairing TCP segments needs the packet relay (root)")
+        }
+        return report
+    }
+
+    // MARK: - UDP
+
+    func runUDP(packetRelay: Bool) throws(SocketError) -> UDPResult {
+        var result = UDPResult()
+        let size = max(self.size, 16)
+        let tunnel = packetRelay ? try PacketRelay(impairment: impairment) : nil
+        let receiver = try Socket(.udp, family: .inet)
+        receiver.setOption(level: SOL_SOCKET, name: SO_RCVBUFFORCE, value: 16 << 20)
+        receiver.setOption(level: SOL_SOCKET, name: SO_RCVBUF, value: 16 << 20)
+        try receiver.bind(SocketAddress(numeric: tunnel?.localAddress ?? "127.0.0.1", port: 0)!)
+        let port = receiver.localPort
+        let socketRelay =
+            tunnel == nil ? try DatagramRelay(forwardingTo: receiver.localAddress!, impairment: impairment) : nil
+        let destination = tunnel.map { SocketAddress(numeric: $0.remoteAddress, port: port)! } ?? socketRelay!.address
+        let arrivals = ArrivalLog(capacity: count * 2)
+        let stop = StopFlag()
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while !stop.isSet {
+                guard (try? receiver.wait(for: .readable, timeout: 0.02)) == true,
+                    let bytes = try? receiver.receive(into: &buffer), bytes >= 12
+                else { continue }
+                let now = Comparison.nanoseconds()
+                let sequence = buffer[0..<4].reduce(0) { $0 << 8 | Int($1) }
+                let sent = buffer[4..<12].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                arrivals.add(sequence: sequence, sent: sent, arrived: now)
+            }
+            finished.signal()
+        }
+        let sender = try Socket(.udp, family: .inet)
+        sender.setOption(level: SOL_SOCKET, name: SO_SNDBUF, value: 4 << 20)
+        let started = Clock.now
+        var message = [UInt8](repeating: 0, count: size)
+        for sequence in 0..<count {
+            // Pace: datagram k leaves no earlier than k / rate seconds after the start.
+            let due = started + Double(sequence) / rate
+            while Clock.now < due { usleep(50) }
+            for index in 0..<4 { message[index] = UInt8(truncatingIfNeeded: sequence >> (24 - 8 * index)) }
+            let now = Self.nanoseconds()
+            for index in 0..<8 { message[4 + index] = UInt8(truncatingIfNeeded: now >> (56 - 8 * UInt64(index))) }
+            for index in 12..<size { message[index] = UInt8(truncatingIfNeeded: sequence &+ index) }
+            try sender.send(message, to: destination)
+            result.sent += 1
+        }
+        result.relay = tunnel?.finish() ?? socketRelay!.finish()
+        // Let the last released datagrams arrive.
+        let settle = Clock.now + 0.2 + impairment.delay + impairment.jitter
+        while Clock.now < settle && arrivals.uniqueCount < count { usleep(1000) }
+        stop.set()
+        finished.wait()
+        let log = arrivals.snapshot
+        var seen = Set<Int>()
+        var highest = -1
+        var jitter = 0.0
+        var previousTransit: Double?
+        for arrival in log {
+            if !seen.insert(arrival.sequence).inserted {
+                result.duplicated += 1
+                continue
+            }
+            if arrival.sequence < highest { result.outOfOrder += 1 }
+            highest = max(highest, arrival.sequence)
+            let transit = Double(Int64(arrival.arrived) - Int64(arrival.sent)) / 1e9
+            if let previous = previousTransit { jitter += (abs(transit - previous) - jitter) / 16 }
+            previousTransit = transit
+        }
+        result.delivered = seen.count
+        result.lost = count - seen.count
+        result.jitter = jitter
+        if let first = log.map(\.sent).min(), let last = log.map(\.arrived).max() {
+            result.seconds = Double(last - first) / 1e9
+        }
+        result.throughput = result.seconds > 0 ? Double(result.delivered * size * 8) / result.seconds : 0
+        return result
+    }
+
+    // MARK: - TCP
+
+    func runTCP(packetRelay: Bool) throws(SocketError) -> TCPResult {
+        var result = TCPResult()
+        let size = max(self.size, 16)
+        let tunnel = packetRelay ? try PacketRelay(impairment: impairment) : nil
+        result.impaired = tunnel != nil
+        let listener = try Socket.listen(host: tunnel?.localAddress ?? "127.0.0.1", port: 0)
+        let port = listener.localPort
+        let outcome = TCPOutcome()
+        let finished = DispatchSemaphore(value: 0)
+        let count = self.count, timeout = self.timeout
+        Thread.detachNewThread {
+            defer { finished.signal() }
+            guard (try? listener.wait(for: .readable, timeout: timeout)) == true,
+                let connection = try? listener.accept()
+            else { return }
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            var pending: [UInt8] = []
+            var expected = 0
+            let deadline = Clock.now + timeout
+            while Clock.now < deadline {
+                guard (try? connection.wait(for: .readable, timeout: deadline - Clock.now)) == true,
+                    let received = try? connection.receive(into: &buffer), received > 0
+                else { break }
+                outcome.addBytes(received)
+                pending += buffer[..<received]
+                while pending.count >= size {
+                    let sequence = pending[0..<4].reduce(0) { $0 << 8 | Int($1) }
+                    if sequence != expected { outcome.markOutOfOrder() }
+                    for index in 12..<size where pending[index] != UInt8(truncatingIfNeeded: sequence &+ index) {
+                        outcome.markDamaged()
+                        break
+                    }
+                    expected = sequence + 1
+                    outcome.delivered()
+                    pending.removeFirst(size)
+                }
+            }
+            outcome.finish(time: Clock.now)
+            connection.close()
+        }
+        let sender: Socket
+        do {
+            sender = try Socket.connect(host: tunnel?.remoteAddress ?? "127.0.0.1", port: port, timeout: 10)
+        } catch {
+            _ = tunnel?.finish()
+            throw error
+        }
+        sender.setTimeout(seconds: timeout)
+        let started = Clock.now
+        var stream = [UInt8](repeating: 0, count: count * size)
+        for sequence in 0..<count {
+            let base = sequence * size
+            for index in 0..<4 { stream[base + index] = UInt8(truncatingIfNeeded: sequence >> (24 - 8 * index)) }
+            for index in 12..<size { stream[base + index] = UInt8(truncatingIfNeeded: sequence &+ index) }
+        }
+        do {
+            try sender.sendAll(stream)
+        } catch {
+            result.complete = false
+        }
+        sender.shutdown(.write)
+        finished.wait()
+        let retransmissions = netlab_tcp_total_retransmissions(sender.descriptor)
+        result.retransmissions = retransmissions >= 0 ? retransmissions : nil
+        sender.close()
+        result.relay = tunnel?.finish()
+        result.sent = count
+        result.delivered = outcome.messages
+        result.bytes = outcome.bytes
+        result.inOrder = !outcome.outOfOrder
+        result.intact = !outcome.damaged
+        result.complete = result.complete && result.delivered == count
+        result.seconds = max(0, (outcome.endTime ?? Clock.now) - started)
+        result.throughput = result.seconds > 0 ? Double(result.bytes * 8) / result.seconds : 0
+        return result
+    }
+
+    static func nanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+
+    final class StopFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        var isSet: Bool { lock.withLock { value } }
+        func set() { lock.withLock { value = true } }
+    }
+
+    final class ArrivalLog: @unchecked Sendable {
+        struct Arrival {
+            var sequence: Int
+            var sent: UInt64
+            var arrived: UInt64
+        }
+        private let lock = NSLock()
+        private var arrivals: [Arrival] = []
+        private var unique = Set<Int>()
+        private let capacity: Int
+
+        init(capacity: Int) {
+            self.capacity = capacity
+            arrivals.reserveCapacity(capacity)
+        }
+
+        func add(sequence: Int, sent: UInt64, arrived: UInt64) {
+            lock.withLock {
+                guard arrivals.count < capacity else { return }
+                arrivals.append(Arrival(sequence: sequence, sent: sent, arrived: arrived))
+                unique.insert(sequence)
+            }
+        }
+        var uniqueCount: Int { lock.withLock { unique.count } }
+        var total: Int { lock.withLock { arrivals.count } }
+        var snapshot: [Arrival] { lock.withLock { arrivals } }
+    }
+
+    final class TCPOutcome: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var messages = 0
+        private(set) var bytes = 0
+        private(set) var outOfOrder = false
+        private(set) var damaged = false
+        private(set) var endTime: Double?
+
+        func addBytes(_ count: Int) { lock.withLock { bytes += count } }
+        func delivered() { lock.withLock { messages += 1 } }
+        func markOutOfOrder() { lock.withLock { outOfOrder = true } }
+        func markDamaged() { lock.withLock { damaged = true } }
+        func finish(time: Double) { lock.withLock { endTime = time } }
+    }
+}
+
+extension Comparison.Report {
+    /// Two columns, UDP and TCP, one measure per row.
+    public var table: [String] {
+        func row(_ name: String, _ udp: String, _ tcp: String) -> String {
+            name.padded(24) + udp.padded(30) + tcp
+        }
+        func mbps(_ bits: Double) -> String { String(format: "%.1f Mbit/s", bits / 1e6) }
+        var lines = [row("", "UDP", "TCP")]
+        lines.append(row("messages sent", "\(udp.sent)", "\(tcp.sent)"))
+        lines.append(row("delivered", "\(udp.delivered)", "\(tcp.delivered)" + (tcp.complete ? "" : " (incomplete)")))
+        lines.append(row("lost", "\(udp.lost)", "\(tcp.sent - tcp.delivered)"))
+        lines.append(row("duplicated", "\(udp.duplicated)", "0 (TCP drops duplicates)"))
+        lines.append(row("out of order", "\(udp.outOfOrder)", tcp.inOrder ? "0 (TCP reorders)" : "OUT OF ORDER"))
+        lines.append(row("bytes intact, in order", "-", tcp.inOrder && tcp.intact && tcp.complete ? "yes" : "NO"))
+        lines.append(
+            row(
+                "retransmissions", "none (UDP never resends)",
+                tcp.retransmissions.map { "\($0) (TCP_INFO)" } ?? "unknown"))
+        lines.append(row("total time", String(format: "%.3f s", udp.seconds), String(format: "%.3f s", tcp.seconds)))
+        lines.append(row("throughput", mbps(udp.throughput), mbps(tcp.throughput)))
+        lines.append(row("jitter (RFC 3550)", String(format: "%.3f ms", udp.jitter * 1000), "-"))
+        let relay = udp.relay
+        lines.append(
+            row(
+                "relay did", "\(relay.dropped) dropped, \(relay.duplicated) dup, \(relay.reordered) held",
+                tcp.relay.map { "\($0.dropped) dropped, \($0.duplicated) dup, \($0.reordered) held of \($0.seen)" }
+                    ?? "nothing (not impaired)"))
+        return lines
+    }
+
+    public func json(impairment: Impairment, size: Int) -> String {
+        func counters(_ value: ImpairmentEngine.Counters) -> FlatJSON {
+            FlatJSON([
+                ("seen", .integer(value.seen)), ("dropped", .integer(value.dropped)),
+                ("duplicated", .integer(value.duplicated)), ("reordered", .integer(value.reordered)),
+                ("forwarded", .integer(value.forwarded)),
+            ])
+        }
+        let udpObject = FlatJSON([
+            ("sent", .integer(udp.sent)), ("delivered", .integer(udp.delivered)), ("lost", .integer(udp.lost)),
+            ("duplicated", .integer(udp.duplicated)), ("out_of_order", .integer(udp.outOfOrder)),
+            ("seconds", .double(udp.seconds)), ("throughput_bps", .double(udp.throughput)),
+            ("jitter_ms", .double(udp.jitter * 1000)), ("relay", .object(counters(udp.relay))),
+        ])
+        let tcpObject = FlatJSON([
+            ("sent", .integer(tcp.sent)), ("delivered", .integer(tcp.delivered)), ("bytes", .integer(tcp.bytes)),
+            ("in_order", .bool(tcp.inOrder)), ("intact", .bool(tcp.intact)), ("complete", .bool(tcp.complete)),
+            ("seconds", .double(tcp.seconds)), ("throughput_bps", .double(tcp.throughput)),
+            ("retransmissions", tcp.retransmissions.map { .integer($0) } ?? .null),
+            ("impaired", .bool(tcp.impaired)), ("relay", tcp.relay.map { .object(counters($0)) } ?? .null),
+        ])
+        let settings = FlatJSON([
+            ("loss", .double(impairment.loss)), ("reorder", .double(impairment.reorder)),
+            ("duplicate", .double(impairment.duplicate)), ("delay_ms", .double(impairment.delay * 1000)),
+            ("jitter_ms", .double(impairment.jitter * 1000)), ("seed", .integer(Int(impairment.seed))),
+            ("size", .integer(size)),
+        ])
+        return FlatJSON([
+            ("path", .string(path)), ("impairment", .object(settings)), ("udp", .object(udpObject)),
+            ("tcp", .object(tcpObject)), ("notes", .string(notes.joined(separator: "; "))),
+        ]).encoded
+    }
+}
+
+extension String {
+    func padded(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}
