@@ -34,35 +34,7 @@ public struct TCPSegment: Sendable, Equatable {
     }
 
     public static func parse(_ frame: ByteView, linkType: LinkType) -> TCPSegment? {
-        var network: ByteView
-        switch linkType {
-        case .ethernet:
-            guard let header = EthernetHeader(frame) else { return nil }
-            var offset = 12
-            var type = header.typeOrLength
-            while EtherType.isVLAN(type), let inner = frame.be16(offset + 4) {
-                type = inner
-                offset += 4
-            }
-            guard type == EtherType.ipv4 || type == EtherType.ipv6 else { return nil }
-            network = frame.dropFirst(offset + 2)
-        case .null, .loop:
-            network = frame.dropFirst(LoopbackHeader.length)
-        case .linuxSLL:
-            network = frame.dropFirst(LinuxSLLHeader.length)
-        case .linuxSLL2:
-            network = frame.dropFirst(LinuxSLL2Header.length)
-        case .raw, .rawBSD, .rawLinktype, .ipv4, .ipv6:
-            network = frame
-        case .ipnet:
-            network = frame.dropFirst(24)
-        case .ipOverInfiniBand:
-            network = frame.dropFirst(44)
-        case .broadcomTagPrepend:
-            return parse(frame.dropFirst(4), linkType: .ethernet)
-        default:
-            return nil
-        }
+        guard let network = NetworkLayer.locate(frame, linkType: linkType) else { return nil }
         var text = TextBuffer(capacity: 64)
         let segment: ByteView
         let source: String, destination: String
