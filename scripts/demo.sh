@@ -8,9 +8,9 @@ scripts/setup.sh
 swift build --product netlab 2>&1 | tail -n 1
 bin=$(swift build --show-bin-path)/netlab
 if [ "$(id -u)" -eq 0 ]; then
-  exec "$bin" demo "$@"
+  exec "$bin" tour "$@"
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  exec sudo "$bin" demo "$@"
+  exec sudo "$bin" tour "$@"
 else
-  exec "$bin" demo "$@"
+  exec "$bin" tour "$@"
 fi

@@ -8,11 +8,14 @@ public final class BackgroundCapture: @unchecked Sendable {
     public struct Frame: Sendable {
         /// Seconds since 1970, as libpcap stamped it.
         public var time: Double
+        public var seconds: Int64
+        public var microseconds: Int
         public var wireLength: Int
         public var bytes: [UInt8]
     }
 
     public let linkType: LinkType
+    public let rawLinkType: Int32
     private let handle: CaptureHandle
     private let lock = NSLock()
     private var frames: [Frame] = []
@@ -21,6 +24,21 @@ public final class BackgroundCapture: @unchecked Sendable {
     private init(handle: CaptureHandle) {
         self.handle = handle
         linkType = LinkType(rawValue: handle.linkType)
+        rawLinkType = handle.linkType
+    }
+
+    /// Writes frames to a pcap file (readable by tcpdump and Wireshark).
+    public func save(_ frames: [Frame], to path: String) throws(CaptureError) {
+        let writer = try CaptureWriter(path: path, linkType: rawLinkType)
+        for frame in frames {
+            frame.bytes.withUnsafeBytes { raw in
+                writer.write(
+                    CapturedPacket(
+                        seconds: frame.seconds, fraction: frame.microseconds, captureLength: frame.bytes.count,
+                        wireLength: frame.wireLength, bytes: raw))
+            }
+        }
+        writer.flush()
     }
 
     /// Starts capturing on `interface` with a BPF filter. Fails without root or CAP_NET_RAW.
@@ -35,8 +53,8 @@ public final class BackgroundCapture: @unchecked Sendable {
     private func loop() {
         _ = try? handle.forEach { packet in
             let frame = Frame(
-                time: Double(packet.seconds) + Double(packet.fraction) / 1e6, wireLength: packet.wireLength,
-                bytes: Array(packet.bytes))
+                time: Double(packet.seconds) + Double(packet.fraction) / 1e6, seconds: packet.seconds,
+                microseconds: packet.fraction, wireLength: packet.wireLength, bytes: Array(packet.bytes))
             lock.withLock { frames.append(frame) }
             return true
         }

@@ -14,7 +14,7 @@ public enum StreamClient {
     }
 
     public static func run(
-        _ socket: Socket, input: Int32 = 0, output: Int32 = 1, shouldStop: () -> Bool = { false }
+        _ socket: Socket, input: Int32 = 0, output: Int32 = 1, linger: Double = 0, shouldStop: () -> Bool = { false }
     ) throws(SocketError) -> Summary {
         var summary = Summary()
         var inputOpen = true
@@ -42,6 +42,9 @@ public enum StreamClient {
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 {
                     inputOpen = false
+                    // Stay silent a while first, if asked (what a slow client looks like to a server).
+                    let until = Clock.now + linger
+                    while Clock.now < until && !shouldStop() { usleep(10_000) }
                     socket.shutdown(.write)  // our FIN: "nothing more from me"
                     continue
                 }

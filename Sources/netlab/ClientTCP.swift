@@ -15,6 +15,7 @@ struct ClientTCP: ParsableCommand {
               netlab client tcp 127.0.0.1 7000
               echo hello | netlab client tcp 127.0.0.1 7000
               netlab client tcp ::1 9000
+              netlab client tcp 127.0.0.1 8000 --linger 5 </dev/null   # connect, say nothing for 5 s
             """
     )
 
@@ -26,6 +27,14 @@ struct ClientTCP: ParsableCommand {
 
     @Option(help: "Seconds to wait for the connection.")
     var timeout = 5.0
+
+    @Option(help: "After the end of input, keep the connection open this many seconds before closing (a silent client).")
+    var linger = 0.0
+
+    func validate() throws {
+        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if linger < 0 || linger > 3600 { throw ValidationError("--linger takes 0 to 3600 seconds") }
+    }
 
     func run() throws {
         let socket: Socket
@@ -39,7 +48,7 @@ struct ClientTCP: ParsableCommand {
         Console.error("connected to \(peer) from \(local)")
         StopSignals.install()
         do {
-            let summary = try StreamClient.run(socket) { StopSignals.requested }
+            let summary = try StreamClient.run(socket, linger: linger) { StopSignals.requested }
             Console.error(
                 "\(summary.serverClosedFirst ? "the server closed the connection" : "closed") — "
                     + "sent \(summary.sent) bytes, received \(summary.received)")

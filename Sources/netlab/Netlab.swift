@@ -6,16 +6,19 @@ struct Netlab: ParsableCommand {
         commandName: "netlab",
         abstract: "See what sockets, TCP, UDP and HTTP really do on the wire.",
         discussion: """
-            Start with the guided demo, then capture your own traffic:
-              netlab demo                    # a real HTTP exchange on loopback, decoded
-              sudo netlab sniff lo tcp port 8080
-              netlab sniff -r captures/http-get.pcap -v
+            Start with the tour, then the lessons, then your own traffic:
+              sudo netlab tour                            a real HTTP exchange on loopback, explained
+              netlab lesson list                          the lessons, with checks for your captures
+              sudo netlab sniff lo tcp port 8000          watch your own programs (like tcpdump -nn)
+
+            Look at captures:  sniff -r, follow, stats, ladder
+            Run programs:      server http|echo|chat|files, client tcp|http, udp, send-file, resolve
+            Experiments:       stick demo (sticky packets), compare (TCP vs UDP under loss), udp demo
             """,
         version: "0.1.0",
         subcommands: [
-            Sniff.self, Follow.self, Stats.self, Ladder.self, Server.self, Client.self, Resolve.self, UDP.self,
-            Stick.self, SendFile.self, Compare.self,
-            Demo.self,
+            TourCommand.self, LessonCommand.self, Sniff.self, Follow.self, Stats.self, Ladder.self, Server.self,
+            Client.self, UDP.self, SendFile.self, Resolve.self, Stick.self, Compare.self,
         ]
     )
 }

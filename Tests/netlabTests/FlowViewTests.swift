@@ -63,11 +63,17 @@ final class FlowViewTests: XCTestCase {
         XCTAssertEqual(http.status, 0, http.stderr)
         let lines = http.stdout.split(separator: "\n")
         XCTAssertEqual(lines.count, 2, http.stdout)
-        XCTAssertTrue(
-            lines[0].hasPrefix(
-                "frames 4-4  stream 0  127.0.0.1:56692 > 127.0.0.1:35317  GET / HTTP/1.1  Host: 127.0.0.1:35317"),
+        // captures/record.sh may re-record the capture: ports vary, the shape does not.
+        XCTAssertNotNil(
+            String(lines[0]).range(
+                of: #"^frames 4-4  stream 0  127\.0\.0\.1:\d+ > 127\.0\.0\.1:(\d+)  GET / HTTP/1\.1  Host: 127\.0\.0\.1:\1$"#,
+                options: .regularExpression),
             String(lines[0]))
-        XCTAssertTrue(lines[1].contains("HTTP/1.1 200 OK  text/html; charset=utf-8  body 132 bytes"), String(lines[1]))
+        XCTAssertNotNil(
+            String(lines[1]).range(
+                of: #"^frames 6-6  stream 0 .* HTTP/1\.1 200 OK  text/html; charset=utf-8  body \d+ bytes$"#,
+                options: .regularExpression),
+            String(lines[1]))
 
         let explain = try Harness.run(["sniff", "-r", capture, "--explain"])
         XCTAssertTrue(explain.stdout.contains("states: client SYN-SENT"), explain.stdout)

@@ -18,6 +18,10 @@ public struct CaptureAnalyzer {
         public var segment: TCPSegment?
         public var observation: TCPTracker.Observation?
         public var httpMessages: [HTTPConversation.Message] = []
+        public init(segment: TCPSegment? = nil, observation: TCPTracker.Observation? = nil) {
+            self.segment = segment
+            self.observation = observation
+        }
     }
 
     public init(limits: TCPTracker.Limits = .init(), followStreams: Set<Int> = []) {

@@ -1,0 +1,103 @@
+import Capture
+import Inspect
+
+/// What a capture shows, in the terms lesson checks ask about: connections and how they
+/// opened and closed, HTTP messages, UDP datagrams, ICMP errors.
+public struct CaptureFacts: Sendable {
+    public struct Connection: Sendable {
+        public var stream: Int
+        public var client: String
+        public var server: String
+        public var clientStates: Set<TCPState> = []
+        public var serverStates: Set<TCPState> = []
+        public var synSeen = false
+        public var synAckSeen = false
+        public var finFrom: Set<TCPRole> = []
+        public var firstToClose: TCPRole?
+        public var reset = false
+        public var dataSegments: [TCPRole: Int] = [:]
+        public var httpRequests = 0
+        public var start = 0.0
+        public var end = 0.0
+        public var retransmissions = 0
+
+        public var handshakeComplete: Bool {
+            synSeen && synAckSeen && clientStates.contains(.established) && serverStates.contains(.established)
+        }
+    }
+
+    public var frames = 0
+    public var connections: [Connection] = []
+    public var http: [HTTPConversation.Message] = []
+    public var udpDatagrams = 0
+    public var portUnreachable = 0
+
+    public init() {}
+
+    /// Reads a capture file through netlab's analyzer.
+    public static func read(_ path: String) throws(CaptureError) -> CaptureFacts {
+        let handle = try CaptureHandle.file(path)
+        let linkType = LinkType(rawValue: handle.linkType)
+        var analyzer = CaptureAnalyzer()
+        var facts = CaptureFacts()
+        var byStream: [Int: Connection] = [:]
+        _ = try handle.forEach { packet in
+            facts.frames += 1
+            let bytes = ByteView(packet.bytes)
+            let time = Double(packet.seconds) + Double(packet.fraction) / 1e6
+            switch PacketKind.classify(bytes, linkType: linkType) {
+            case .udp: facts.udpDatagrams += 1
+            case let kind where kind.isPortUnreachable: facts.portUnreachable += 1
+            default: break
+            }
+            let result = analyzer.add(
+                bytes, linkType: linkType, wireLength: packet.wireLength, seconds: packet.seconds,
+                microseconds: packet.fraction)
+            facts.http += result.httpMessages
+            guard let segment = result.segment, let observation = result.observation else { return true }
+            let tracked = analyzer.tracker.connection(observation.stream)
+            var connection =
+                byStream[observation.stream]
+                ?? Connection(stream: observation.stream, client: tracked.client, server: tracked.server, start: time)
+            connection.end = time
+            connection.clientStates.insert(tracked.clientState)
+            connection.serverStates.insert(tracked.serverState)
+            for change in observation.stateChanges {
+                if change.role == .client { connection.clientStates.insert(change.to) } else {
+                    connection.serverStates.insert(change.to)
+                }
+            }
+            if segment.isSYN && !segment.isACK { connection.synSeen = true }
+            if segment.isSYN && segment.isACK { connection.synAckSeen = true }
+            if segment.isFIN { connection.finFrom.insert(observation.role) }
+            if segment.isRST { connection.reset = true }
+            if segment.payloadLength > 0 { connection.dataSegments[observation.role, default: 0] += 1 }
+            if observation.flags.contains(.retransmission) { connection.retransmissions += 1 }
+            connection.firstToClose = tracked.firstToClose
+            byStream[observation.stream] = connection
+            return true
+        }
+        facts.http += analyzer.finish()
+        for message in facts.http where message.head.method != nil {
+            byStream[message.stream]?.httpRequests += 1
+        }
+        facts.connections = byStream.keys.sorted().compactMap { byStream[$0] }
+        return facts
+    }
+
+    /// The most connections open at one moment (their first-to-last packet spans overlapping).
+    public var maxConcurrent: Int {
+        var edges: [(Double, Int)] = []
+        for connection in connections {
+            edges.append((connection.start, 1))
+            edges.append((connection.end, -1))
+        }
+        edges.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        var open = 0, most = 0
+        for edge in edges {
+            open += edge.1
+            most = max(most, open)
+        }
+        return most
+    }
+}

@@ -1,0 +1,53 @@
+import Capture
+import Foundation
+
+/// `netlab lesson check N` without a capture file: run the lesson's exercise live on lo while
+/// capturing, save the capture, and grade it like a student's own.
+public struct LessonExercise {
+    public var lesson: Lesson
+    public var binDirectory: String
+    public var workingDirectory: String
+
+    public init(lesson: Lesson, binDirectory: String, workingDirectory: String) {
+        self.lesson = lesson
+        self.binDirectory = binDirectory
+        self.workingDirectory = workingDirectory
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case noExercise
+        case capture(CaptureError)
+        case commandFailed(ScriptRunner.Outcome)
+        public var description: String {
+            switch self {
+            case .noExercise: "this lesson has no exercise to run"
+            case .capture(let error): "cannot capture: \(error)"
+            case .commandFailed(let outcome):
+                "`\(outcome.command)` exited with \(outcome.status.map(String.init) ?? "a timeout") "
+                    + "(expected \(outcome.expectedStatus)): \(outcome.stderr.split(separator: "\n").last ?? "")"
+            }
+        }
+    }
+
+    /// Runs the exercise; the capture is written to `path`. Returns the commands' outcomes.
+    public func record(to path: String) throws(Failure) -> [ScriptRunner.Outcome] {
+        guard let exercise = lesson.exercise else { throw .noExercise }
+        var runner = ScriptRunner(workingDirectory: workingDirectory, binDirectory: binDirectory)
+        runner.assignPorts()
+        let capture: BackgroundCapture
+        do {
+            capture = try BackgroundCapture.start(filter: runner.substitute(exercise.filter))
+        } catch {
+            throw .capture(error)
+        }
+        let outcomes = runner.run(exercise.commands)
+        let frames = capture.stop(settle: 0.3)
+        do {
+            try capture.save(frames, to: path)
+        } catch {
+            throw .capture(error)
+        }
+        if let failed = outcomes.first(where: { !$0.ok }) { throw .commandFailed(failed) }
+        return outcomes
+    }
+}

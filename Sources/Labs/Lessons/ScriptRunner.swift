@@ -1,0 +1,204 @@
+import Foundation
+import Sockets
+
+/// Runs the commands of a lesson block the way a student would type them, with `sh`:
+/// - a line ending in `&` starts a program in the background (a server, a capture); it runs
+///   until the block ends and is then stopped with Ctrl-C (SIGINT) and must exit cleanly;
+/// - `# exit N` at the end of a line says the command is meant to fail with status N;
+/// - `sudo` lines need root: run as they are when root, skipped (and reported) otherwise;
+/// - `{port}`, `{port2}` and the lessons' usual ports (8000, 7000, …) become free ports,
+///   so runs never collide with anything else on the machine.
+/// Every foreground command has a time limit.
+public struct ScriptRunner {
+    public var workingDirectory: String
+    /// Prepended to PATH so `netlab` is the binary under test.
+    public var binDirectory: String
+    public var timeout = 60.0
+    public var substitutions: [String: String] = [:]
+    public var isRoot = geteuid() == 0
+
+    /// Ports lessons use in their text, replaced by free ones.
+    public static let lessonPorts = ["8000", "8001", "8002", "8003", "7000", "7001", "9000", "9100", "5000", "5001"]
+
+    public init(workingDirectory: String, binDirectory: String) {
+        self.workingDirectory = workingDirectory
+        self.binDirectory = binDirectory
+    }
+
+    public struct Outcome: Sendable {
+        public var command: String
+        public var status: Int32?
+        public var expectedStatus: Int32
+        public var stdout: String
+        public var stderr: String
+        public var skipped: String?
+        public var background: Bool
+
+        public var ok: Bool { skipped != nil || status == expectedStatus }
+    }
+
+    /// Free ports for the lesson ports and placeholders (one each).
+    public mutating func assignPorts() {
+        for name in Self.lessonPorts + ["{port}", "{port2}"] where substitutions[name] == nil {
+            substitutions[name] = String(Self.freePort())
+        }
+    }
+
+    static func freePort() -> UInt16 {
+        (try? Socket.listen(host: "127.0.0.1", port: 0).localPort) ?? 0
+    }
+
+    /// `8000` → a free port, as a whole word (not inside 18000 or 8000.5).
+    func substitute(_ line: String) -> String {
+        var result = line
+        for (placeholder, value) in substitutions where placeholder.hasPrefix("{") {
+            result = result.replacingOccurrences(of: placeholder, with: value)
+        }
+        for port in Self.lessonPorts {
+            guard let value = substitutions[port] else { continue }
+            result = result.replacingOccurrences(
+                of: "(?<![0-9.])\(port)(?![0-9])", with: value, options: .regularExpression)
+        }
+        return result
+    }
+
+    /// Joins `\` continuations and drops comments and blank lines.
+    public static func commands(_ lines: [String]) -> [String] {
+        var commands: [String] = []
+        var pending = ""
+        for raw in lines {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || (line.hasPrefix("#") && pending.isEmpty) { continue }
+            if line.hasSuffix("\\") {
+                pending += line.dropLast() + " "
+                continue
+            }
+            commands.append(pending + line)
+            pending = ""
+        }
+        return commands
+    }
+
+    /// Runs one block's commands; background programs are stopped at the end.
+    public func run(_ commands: [String]) -> [Outcome] {
+        var outcomes: [Outcome] = []
+        var background: [(Process, Outcome, OutputCollector)] = []
+        for original in commands {
+            var command = substitute(original)
+            var expected: Int32 = 0
+            if let marker = command.range(of: #"#\s*exit\s+(\d+)\s*$"#, options: .regularExpression) {
+                expected = Int32(command[marker].filter(\.isNumber)) ?? 0
+                command = String(command[..<marker.lowerBound]).trimmingCharacters(in: .whitespaces)
+            } else if let comment = command.range(of: " # ") {
+                command = String(command[..<comment.lowerBound]).trimmingCharacters(in: .whitespaces)
+            }
+            let isBackground = command.hasSuffix("&")
+            if isBackground { command = String(command.dropLast()).trimmingCharacters(in: .whitespaces) }
+            if command.hasPrefix("sudo ") {
+                guard isRoot else {
+                    outcomes.append(
+                        Outcome(
+                            command: command, status: nil, expectedStatus: expected, stdout: "", stderr: "",
+                            skipped: "needs root (sudo)", background: isBackground))
+                    continue
+                }
+                command = String(command.dropFirst(5))
+            }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", isBackground ? "exec \(command)" : command]
+            process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
+            var environment = ProcessInfo.processInfo.environment
+            environment["PATH"] = binDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+            environment["NO_COLOR"] = "1"
+            process.environment = environment
+            process.standardInput = FileHandle.nullDevice
+            let collector = OutputCollector(process)
+            do {
+                try process.run()
+            } catch {
+                outcomes.append(
+                    Outcome(
+                        command: command, status: -1, expectedStatus: expected, stdout: "", stderr: "\(error)",
+                        skipped: nil, background: isBackground))
+                continue
+            }
+            let outcome = Outcome(
+                command: command, status: nil, expectedStatus: expected, stdout: "", stderr: "", skipped: nil,
+                background: isBackground)
+            if isBackground {
+                // Ready once it says anything (servers print their address, sniff "listening on").
+                collector.waitForOutput(seconds: 5)
+                background.append((process, outcome, collector))
+                continue
+            }
+            let finished = collector.wait(seconds: timeout)
+            var done = outcome
+            if !finished {
+                process.interrupt()
+                collector.wait(seconds: 2)
+                done.stderr = "timed out after \(Int(timeout)) s\n"
+            }
+            done.status = finished ? process.terminationStatus : -1
+            done.stdout = collector.stdout
+            done.stderr += collector.stderr
+            outcomes.append(done)
+        }
+        for (process, outcome, collector) in background {
+            if process.isRunning { process.interrupt() }
+            var done = outcome
+            done.status = collector.wait(seconds: 10) ? process.terminationStatus : -1
+            if process.isRunning {
+                process.terminate()
+                done.stderr = "did not stop on SIGINT\n"
+            }
+            done.stdout = collector.stdout
+            done.stderr += collector.stderr
+            outcomes.append(done)
+        }
+        return outcomes
+    }
+
+    /// Reads a child's stdout and stderr as they come.
+    final class OutputCollector: @unchecked Sendable {
+        private let lock = NSLock()
+        private var out = Data(), err = Data()
+        private let exited = DispatchSemaphore(value: 0)
+
+        init(_ process: Process) {
+            let outPipe = Pipe(), errPipe = Pipe()
+            process.standardOutput = outPipe
+            process.standardError = errPipe
+            outPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                let data = handle.availableData
+                if data.isEmpty { handle.readabilityHandler = nil } else { self?.lock.withLock { self?.out.append(data) } }
+            }
+            errPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                let data = handle.availableData
+                if data.isEmpty { handle.readabilityHandler = nil } else { self?.lock.withLock { self?.err.append(data) } }
+            }
+            process.terminationHandler = { [weak self] _ in self?.exited.signal() }
+        }
+
+        var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
+        var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
+
+        func waitForOutput(seconds: Double) {
+            let deadline = Date() + seconds
+            while Date() < deadline {
+                if lock.withLock({ !out.isEmpty || !err.isEmpty }) { return }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
+
+        @discardableResult
+        func wait(seconds: Double) -> Bool {
+            let done = exited.wait(timeout: .now() + seconds) == .success
+            if done {
+                exited.signal()  // later waits return at once
+                Thread.sleep(forTimeInterval: 0.05)  // let the pipes drain
+            }
+            return done
+        }
+    }
+}
