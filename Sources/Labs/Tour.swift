@@ -81,7 +81,9 @@ public struct Tour {
             "The client got \"HTTP/1.1 \(fetched.head.status ?? 0) \(fetched.head.reason ?? "")\" and \(fetched.body.count) "
                 + "bytes of HTML. Here is everything that crossed lo, packet by packet:\n")
         narrate(frames, linkType: capture.linkType, say: say)
-        if let saveTo { say("\nSaved the \(frames.count) packets to \(saveTo) (open it in Wireshark, or netlab sniff -r).") }
+        if let saveTo {
+            say("\nSaved the \(frames.count) packets to \(saveTo) (open it in Wireshark, or netlab sniff -r).")
+        }
         return frames.count
     }
 
@@ -139,7 +141,9 @@ public struct Tour {
                 if !observation.stateChanges.isEmpty {
                     say(
                         "      states: "
-                            + observation.stateChanges.map { "\($0.role.rawValue) \($0.from.rawValue) → \($0.to.rawValue)" }
+                            + observation.stateChanges.map {
+                                "\($0.role.rawValue) \($0.from.rawValue) → \($0.to.rawValue)"
+                            }
                             .joined(separator: ", "))
                 }
                 if observation.stream == 0 {

@@ -28,7 +28,8 @@ struct ClientTCP: ParsableCommand {
     @Option(help: "Seconds to wait for the connection.")
     var timeout = 5.0
 
-    @Option(help: "After the end of input, keep the connection open this many seconds before closing (a silent client).")
+    @Option(
+        help: "After the end of input, keep the connection open this many seconds before closing (a silent client).")
     var linger = 0.0
 
     func validate() throws {

@@ -39,7 +39,8 @@ struct LessonsLocation: ParsableArguments {
     func lesson(_ number: Int) throws -> Lesson {
         let all = try all()
         guard let lesson = all.first(where: { $0.number == number }) else {
-            Console.error("netlab: no lesson \(number); there are \(all.map { String($0.number) }.joined(separator: ", "))")
+            Console.error(
+                "netlab: no lesson \(number); there are \(all.map { String($0.number) }.joined(separator: ", "))")
             throw ExitCode(ExitCodes.usage)
         }
         return lesson
@@ -108,9 +109,11 @@ struct LessonCheck: ParsableCommand {
         }
         var path = capture
         if path == nil {
-            let target = save ?? FileManager.default.temporaryDirectory.appendingPathComponent(
-                "netlab-lesson-\(number)-\(getpid()).pcap"
-            ).path
+            let target =
+                save
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "netlab-lesson-\(number)-\(getpid()).pcap"
+                ).path
             let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             let exercise = LessonExercise(
                 lesson: lesson, binDirectory: executable.deletingLastPathComponent().path,
@@ -122,7 +125,8 @@ struct LessonCheck: ParsableCommand {
             } catch {
                 Console.error("netlab: \(error)")
                 if case .capture = error {
-                    Console.error("Capture your own traffic with `sudo netlab sniff -w FILE …` and pass --capture FILE.")
+                    Console.error(
+                        "Capture your own traffic with `sudo netlab sniff -w FILE …` and pass --capture FILE.")
                     throw ExitCode(ExitCodes.permission)
                 }
                 throw ExitCode(ExitCodes.software)

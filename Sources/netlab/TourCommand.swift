@@ -72,7 +72,8 @@ struct TourCommand: ParsableCommand {
     /// captures/http-get.pcap in the current directory or next to the source tree of this binary.
     static func bundledCapture() -> String? {
         var candidates = ["captures/http-get.pcap"]
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
         for _ in 0..<5 {
             candidates.append(directory.appendingPathComponent("captures/http-get.pcap").path)
             directory.deleteLastPathComponent()

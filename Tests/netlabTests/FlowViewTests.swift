@@ -66,7 +66,8 @@ final class FlowViewTests: XCTestCase {
         // captures/record.sh may re-record the capture: ports vary, the shape does not.
         XCTAssertNotNil(
             String(lines[0]).range(
-                of: #"^frames 4-4  stream 0  127\.0\.0\.1:\d+ > 127\.0\.0\.1:(\d+)  GET / HTTP/1\.1  Host: 127\.0\.0\.1:\1$"#,
+                of:
+                    #"^frames 4-4  stream 0  127\.0\.0\.1:\d+ > 127\.0\.0\.1:(\d+)  GET / HTTP/1\.1  Host: 127\.0\.0\.1:\1$"#,
                 options: .regularExpression),
             String(lines[0]))
         XCTAssertNotNil(

@@ -63,7 +63,9 @@ public struct CaptureFacts: Sendable {
             connection.clientStates.insert(tracked.clientState)
             connection.serverStates.insert(tracked.serverState)
             for change in observation.stateChanges {
-                if change.role == .client { connection.clientStates.insert(change.to) } else {
+                if change.role == .client {
+                    connection.clientStates.insert(change.to)
+                } else {
                     connection.serverStates.insert(change.to)
                 }
             }

@@ -26,10 +26,13 @@ public struct Lesson: Sendable {
         let stem = (file as NSString).deletingPathExtension
         number = Int(stem.prefix { $0.isNumber }) ?? 0
         slug = String(stem.drop { $0.isNumber || $0 == "-" })
-        let heading = markdown.split(separator: "\n").first { $0.hasPrefix("# ") }.map { String($0.dropFirst(2)) } ?? stem
+        let heading =
+            markdown.split(separator: "\n").first { $0.hasPrefix("# ") }.map { String($0.dropFirst(2)) } ?? stem
         // "# 8. The three-way handshake" → "The three-way handshake" (the number is kept apart).
         let digits = heading.prefix { $0.isNumber }
-        title = !digits.isEmpty && heading.dropFirst(digits.count).hasPrefix(". ") ? String(heading.dropFirst(digits.count + 2)) : heading
+        title =
+            !digits.isEmpty && heading.dropFirst(digits.count).hasPrefix(". ")
+            ? String(heading.dropFirst(digits.count + 2)) : heading
     }
 
     /// Fenced blocks in order.

@@ -171,11 +171,19 @@ public struct ScriptRunner {
             process.standardError = errPipe
             outPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
                 let data = handle.availableData
-                if data.isEmpty { handle.readabilityHandler = nil } else { self?.lock.withLock { self?.out.append(data) } }
+                if data.isEmpty {
+                    handle.readabilityHandler = nil
+                } else {
+                    self?.lock.withLock { self?.out.append(data) }
+                }
             }
             errPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
                 let data = handle.availableData
-                if data.isEmpty { handle.readabilityHandler = nil } else { self?.lock.withLock { self?.err.append(data) } }
+                if data.isEmpty {
+                    handle.readabilityHandler = nil
+                } else {
+                    self?.lock.withLock { self?.err.append(data) }
+                }
             }
             process.terminationHandler = { [weak self] _ in self?.exited.signal() }
         }

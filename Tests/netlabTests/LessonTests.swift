@@ -1,0 +1,104 @@
+import Foundation
+import Labs
+import XCTest
+
+/// The lessons are part of the product: every command in them runs, every check passes on
+/// its bundled capture and fails, helpfully, on a capture that lacks what it needs.
+final class LessonTests: XCTestCase {
+    static let lessonsDirectory = Harness.root.appendingPathComponent("lessons").path
+
+    func lessons() throws -> [Lesson] {
+        let lessons = try Lesson.all(in: Self.lessonsDirectory)
+        XCTAssertGreaterThanOrEqual(lessons.count, 10)
+        return lessons
+    }
+
+    /// The doc test: each ```sh block of each lesson, run as a student would, in order.
+    func testEveryLessonCommandRuns() throws {
+        let bin = try Harness.netlab.deletingLastPathComponent().path
+        var ran = 0, skipped: [String] = [], failures: [String] = []
+        for lesson in try lessons() {
+            var runner = ScriptRunner(workingDirectory: Harness.root.path, binDirectory: bin)
+            runner.timeout = 90
+            runner.assignPorts()
+            XCTAssertFalse(lesson.shellBlocks.isEmpty, "lesson \(lesson.number) has no commands")
+            for block in lesson.shellBlocks {
+                for outcome in runner.run(ScriptRunner.commands(block.lines)) {
+                    if let reason = outcome.skipped {
+                        skipped.append("lesson \(lesson.number): \(outcome.command) (\(reason))")
+                        continue
+                    }
+                    ran += 1
+                    if !outcome.ok {
+                        failures.append(
+                            "lesson \(lesson.number): `\(outcome.command)` exited \(outcome.status.map(String.init) ?? "?"), "
+                                + "expected \(outcome.expectedStatus)\n    stdout: \(outcome.stdout.suffix(300))\n"
+                                + "    stderr: \(outcome.stderr.suffix(300))")
+                    }
+                }
+            }
+        }
+        print("\nLESSON COMMANDS: \(ran) run, \(failures.count) failed, \(skipped.count) skipped")
+        for line in skipped { print("  SKIPPED \(line)") }
+        XCTAssertTrue(failures.isEmpty, failures.joined(separator: "\n"))
+        XCTAssertGreaterThan(ran, 60)
+    }
+
+    func testEveryCheckPassesOnItsCaptureAndFailsOnOneThatLacksIt() throws {
+        var report: [String] = []
+        for lesson in try lessons() {
+            let bundled = try XCTUnwrap(lesson.bundledCapture, "lesson \(lesson.number) names no capture")
+            XCTAssertGreaterThan(lesson.expectations.count, 1, "lesson \(lesson.number)")
+            XCTAssertTrue(lesson.expectations.allSatisfy { !$0.hint.isEmpty }, "every expectation needs a hint")
+            let pass = try Harness.run(["lesson", "check", String(lesson.number), "--capture", bundled])
+            XCTAssertEqual(pass.status, 0, "lesson \(lesson.number) on \(bundled):\n\(pass.stdout)\(pass.stderr)")
+            XCTAssertTrue(pass.stdout.contains("All \(lesson.expectations.count) checks pass."), pass.stdout)
+
+            // A capture of something else: the UDP lesson's for the TCP lessons, and the reverse.
+            let udpLessons: Set<Int> = [7, 10]
+            let other =
+                udpLessons.contains(lesson.number) ? "captures/lesson-02-echo.pcap" : "captures/lesson-07-udp.pcap"
+            let fail = try Harness.run(["lesson", "check", String(lesson.number), "--capture", other])
+            XCTAssertEqual(fail.status, 1, "lesson \(lesson.number) on \(other) should fail:\n\(fail.stdout)")
+            XCTAssertTrue(fail.stdout.contains("missing. What to do:"), fail.stdout)
+            XCTAssertTrue(fail.stdout.contains("  • "), "the student is told what to do: \(fail.stdout)")
+            report.append("lesson \(lesson.number): passes on \(bundled), fails on \(other)")
+        }
+        print("\nLESSON CHECKS:\n  " + report.joined(separator: "\n  "))
+        let missing = try Harness.run(["lesson", "check", "8", "--capture", "/nonexistent.pcap"])
+        XCTAssertEqual(missing.status, 66)
+        XCTAssertEqual(try Harness.run(["lesson", "check", "99", "--capture", "captures/http-get.pcap"]).status, 64)
+    }
+
+    func testListAndShow() throws {
+        let list = try Harness.run(["lesson", "list", "--lessons", Self.lessonsDirectory])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertTrue(list.stdout.contains(" 8  The three-way handshake and the four-way teardown"), list.stdout)
+        let show = try Harness.run(["lesson", "show", "8", "--lessons", Self.lessonsDirectory])
+        XCTAssertTrue(show.stdout.contains("三次握手"))
+        XCTAssertTrue(show.stdout.contains("What `netlab lesson check 8` looks for:"), show.stdout)
+        XCTAssertTrue(show.stdout.contains("  • a complete three-way handshake"), show.stdout)
+        XCTAssertFalse(show.stdout.contains("expect handshake"), "the check block is rendered, not shown raw")
+        XCTAssertFalse(show.stdout.contains("\u{1B}["), "no colour when stdout is not a terminal")
+        for term in ["套接字", "三次握手", "四次挥手", "粘包"] {
+            XCTAssertTrue(
+                try lessons().contains { $0.markdown.contains(term) }, "the lessons should name \(term)")
+        }
+    }
+
+    func testLiveCheckAndTour() throws {
+        guard geteuid() == 0 else {
+            throw XCTSkip("SKIPPED: running an exercise live and the live tour need root to capture on lo")
+        }
+        let live = try Harness.run(["lesson", "check", "8"], timeout: 120)
+        XCTAssertEqual(live.status, 0, live.stdout + live.stderr)
+        XCTAssertTrue(live.stdout.contains("All 4 checks pass."), live.stdout)
+        let tour = try Harness.run(["tour"], timeout: 60)
+        XCTAssertEqual(tour.status, 0, tour.stderr)
+        for part in ["Act 1: the three-way handshake", "Act 2: the HTTP request", "Act 3: the teardown", "TIME-WAIT"] {
+            XCTAssertTrue(tour.stdout.contains(part), "the tour lacks \(part):\n\(tour.stdout)")
+        }
+        XCTAssertTrue(tour.stdout.contains("HTTP: frames"), tour.stdout)
+        XCTAssertFalse(tour.stdout.contains("Replaying"), "as root the tour is live")
+    }
+}
