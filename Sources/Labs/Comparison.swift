@@ -237,13 +237,6 @@ public struct Comparison {
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 
-    final class StopFlag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
-        var isSet: Bool { lock.withLock { value } }
-        func set() { lock.withLock { value = true } }
-    }
-
     final class ArrivalLog: @unchecked Sendable {
         struct Arrival {
             var sequence: Int

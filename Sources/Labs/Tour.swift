@@ -47,7 +47,7 @@ public struct Tour {
         } catch {
             throw .capture(error)
         }
-        let stop = StopBox()
+        let stop = StopFlag()
         let serverDone = DispatchSemaphore(value: 0)
         let box = ServerBox(server)
         Thread.detachNewThread {
@@ -179,13 +179,6 @@ public struct Tour {
         let connection = analyzer.tracker.connection(message.stream)
         HTTPMessageLine.render(message, client: connection.client, server: connection.server, into: &out)
         return String(out.string.dropLast())
-    }
-
-    final class StopBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
-        var isSet: Bool { lock.withLock { value } }
-        func set() { lock.withLock { value = true } }
     }
 
     final class ServerBox: @unchecked Sendable {

@@ -110,9 +110,7 @@ public final class ChatServer {
     private func read(_ client: Client, buffer: inout [UInt8]) {
         let count: Int?
         do {
-            count = try buffer.withUnsafeMutableBytes { raw throws(SocketError) in
-                try client.socket.tryReceive(into: raw)
-            }
+            count = try client.socket.tryReceive(into: &buffer)
         } catch {
             leave(client, reason: "connection error")
             return

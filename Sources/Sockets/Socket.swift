@@ -274,6 +274,16 @@ public final class Socket: @unchecked Sendable {
         }
     }
 
+    /// One recv(2) on a non-blocking socket into the start of `buffer`: nil when nothing is
+    /// waiting, 0 at end of stream.
+    public func tryReceive(into buffer: inout [UInt8]) throws(SocketError) -> Int? {
+        var result: Result<Int?, SocketError> = .success(nil)
+        buffer.withUnsafeMutableBytes { raw in
+            do throws(SocketError) { result = .success(try tryReceive(into: raw)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+
     /// One recv(2) on a non-blocking socket: nil when nothing is waiting, 0 at end of stream.
     public func tryReceive(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> Int? {
         while true {

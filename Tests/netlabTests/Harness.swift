@@ -38,18 +38,26 @@ enum Harness {
     static func run(_ arguments: [String], timeout: TimeInterval = 60, environment: [String: String] = [:])
         throws -> Result
     {
-        let process = Process()
-        process.executableURL = try netlab
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["TZ"] = "UTC"
         for (key, value) in environment { env[key] = value }
-        process.environment = env
+        let (status, out, err) = try runProcess(try netlab, arguments, environment: env, timeout: timeout)
+        return Result(
+            status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    /// Runs any program, reading its output concurrently (a large output cannot block it).
+    static func runProcess(
+        _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, timeout: TimeInterval
+    ) throws -> (Int32, Data, Data) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read both pipes concurrently so a large output cannot block the child.
         nonisolated(unsafe) var outData = Data(), errData = Data()
         let group = DispatchGroup()
         group.enter()
@@ -64,12 +72,12 @@ enum Harness {
         }
         if group.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
-            throw HarnessError("netlab \(arguments.joined(separator: " ")) did not finish in \(Int(timeout)) s")
+            throw HarnessError(
+                "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) did not finish in \(Int(timeout)) s"
+            )
         }
         process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        return (process.terminationStatus, outData, errData)
     }
 
     static func requireCorpus() throws -> URL {

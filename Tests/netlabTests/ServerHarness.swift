@@ -135,32 +135,10 @@ enum Curl {
     }
 
     static func run(_ arguments: [String], timeout: TimeInterval = 20) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try path)
-        process.arguments = ["--silent", "--show-error", "--max-time", "10"] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        nonisolated(unsafe) var outData = Data(), errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            outData = out.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        if group.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            throw HarnessError("curl \(arguments.joined(separator: " ")) did not finish")
-        }
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
+        let (status, out, err) = try Harness.runProcess(
+            URL(fileURLWithPath: try path), ["--silent", "--show-error", "--max-time", "10"] + arguments,
+            timeout: timeout)
+        return Result(status: status, stdout: out, stderr: String(decoding: err, as: UTF8.self))
     }
 }
 

@@ -97,25 +97,11 @@ public struct LadderDiagram {
 
     // MARK: - HTML with SVG
 
-    static func escape(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
-
     /// A self-contained page (no scripts, no external files) with the ladder as SVG.
     public func renderHTML(into out: inout TextBuffer) {
         let left = 220, right = 820, top = 90, step = 46
         let height = top + step * (rows.count + 1) + 40
-        let title = Self.escape("TCP stream \(stream): \(client) → \(server)")
+        let title = HTMLText.escape("TCP stream \(stream): \(client) → \(server)")
         out.append(
             string: """
                 <!doctype html>
@@ -127,8 +113,8 @@ public struct LadderDiagram {
                 <body><h1>\(title)</h1>
                 <svg xmlns="http://www.w3.org/2000/svg" width="1100" height="\(height)" viewBox="0 0 1100 \(height)">
                 <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>
-                <text x="\(left)" y="30" text-anchor="middle" font-weight="bold">client \(Self.escape(client))</text>
-                <text x="\(right)" y="30" text-anchor="middle" font-weight="bold">server \(Self.escape(server))</text>
+                <text x="\(left)" y="30" text-anchor="middle" font-weight="bold">client \(HTMLText.escape(client))</text>
+                <text x="\(right)" y="30" text-anchor="middle" font-weight="bold">server \(HTMLText.escape(server))</text>
                 <line x1="\(left)" y1="40" x2="\(left)" y2="\(height - 20)" stroke="#444" stroke-width="2"/>
                 <line x1="\(right)" y1="40" x2="\(right)" y2="\(height - 20)" stroke="#444" stroke-width="2"/>
                 <text class="state" x="\(left - 10)" y="60" text-anchor="end">\(initialClientState.rawValue)</text>
@@ -143,11 +129,11 @@ public struct LadderDiagram {
                     + "stroke-width=\"2\" marker-end=\"url(#arrow)\"/>\n")
             out.append(
                 string: "<text class=\"label\" x=\"\((left + right) / 2)\" y=\"\(y + (step - 14) / 2 - 4)\" "
-                    + "text-anchor=\"middle\">\(row.frame): \(Self.escape(row.label))</text>\n")
+                    + "text-anchor=\"middle\">\(row.frame): \(HTMLText.escape(row.label))</text>\n")
             if let note = row.note {
                 out.append(
                     string: "<text class=\"note\" x=\"\((left + right) / 2)\" y=\"\(y + (step - 14) / 2 + 12)\" "
-                        + "text-anchor=\"middle\">\(Self.escape(note))</text>\n")
+                        + "text-anchor=\"middle\">\(HTMLText.escape(note))</text>\n")
             }
             if let state = row.clientState {
                 out.append(

@@ -126,9 +126,7 @@ struct EventLoop {
         for _ in 0..<4 {
             let count: Int?
             do {
-                count = try buffer.withUnsafeMutableBytes { raw throws(SocketError) in
-                    try connection.socket.tryReceive(into: raw)
-                }
+                count = try connection.socket.tryReceive(into: &buffer)
             } catch {
                 close(connection)
                 return
@@ -265,9 +263,7 @@ struct EventLoop {
         for _ in 0..<16 {
             let count: Int?
             do {
-                count = try buffer.withUnsafeMutableBytes { raw throws(SocketError) in
-                    try connection.socket.tryReceive(into: raw)
-                }
+                count = try connection.socket.tryReceive(into: &buffer)
             } catch {
                 close(connection)
                 return

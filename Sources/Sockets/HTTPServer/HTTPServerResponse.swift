@@ -82,7 +82,7 @@ public struct HTTPServerResponse: Sendable {
         let title = "\(status) \(reason(status))"
         let html =
             "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>\(title)</title></head>\n"
-            + "<body><h1>\(title)</h1><p>\(escapeHTML(message))</p><hr><address>netlab</address></body></html>\n"
+            + "<body><h1>\(title)</h1><p>\(HTMLText.escape(message))</p><hr><address>netlab</address></body></html>\n"
         return HTTPServerResponse(
             status: status, fields: [("Content-Type", "text/html; charset=utf-8")], body: .bytes(Array(html.utf8)),
             close: close)
@@ -155,21 +155,4 @@ public struct HTTPServerResponse: Sendable {
         default: "Status \(status)"
         }
     }
-}
-
-/// `&`, `<`, `>`, `"` and `'` as character references, for text inside HTML.
-func escapeHTML(_ text: String) -> String {
-    var result = ""
-    result.reserveCapacity(text.utf8.count)
-    for character in text {
-        switch character {
-        case "&": result += "&amp;"
-        case "<": result += "&lt;"
-        case ">": result += "&gt;"
-        case "\"": result += "&quot;"
-        case "'": result += "&#39;"
-        default: result.append(character)
-        }
-    }
-    return result
 }

@@ -185,12 +185,12 @@ public struct StaticFiles: Sendable {
             entries.append((name, isDirectory))
         }
         entries.sort { $0.name < $1.name }
-        let title = "Directory listing for \(escapeHTML(urlPath))"
+        let title = "Directory listing for \(HTMLText.escape(urlPath))"
         var html = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>\(title)</title></head>\n"
         html += "<body><h1>\(title)</h1><hr><ul>\n"
         for entry in entries {
             let shown = entry.name + (entry.isDirectory ? "/" : "")
-            html += "<li><a href=\"\(TargetPath.percentEncode(shown))\">\(escapeHTML(shown))</a></li>\n"
+            html += "<li><a href=\"\(TargetPath.percentEncode(shown))\">\(HTMLText.escape(shown))</a></li>\n"
         }
         html += "</ul><hr></body></html>\n"
         return HTTPServerResponse(

@@ -1,3 +1,9 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What a relay does to the packets passing through it, like Linux netem: lose some,
 /// duplicate some, hold some back so later ones overtake them, and delay all with jitter.
 /// Every decision comes from a seeded generator, so the same seed gives the same decisions.
@@ -151,5 +157,42 @@ struct ReleaseQueue {
             items.removeFirst()
         }
         return ready
+    }
+}
+
+/// The loop both relays run on their own thread: read what arrived, decide each packet's
+/// fate, release what is due, and on `finish()` drain everything still held or unread.
+final class RelayLoop: @unchecked Sendable {
+    private let engine: Mutex<ImpairmentEngine>
+    private let stopping = Atomic<Bool>(false)
+    private let finished = Atomic<Bool>(false)
+
+    init(_ impairment: Impairment) { engine = Mutex(ImpairmentEngine(impairment)) }
+
+    /// Runs until finished. `waitReadable(seconds)` waits for input; `read()` returns the
+    /// packets to impair (taking care of any that pass unimpaired); `forward` sends one on.
+    func run(waitReadable: (Double) -> Bool, read: () -> [[UInt8]], forward: ([UInt8]) -> Void) {
+        var queue = ReleaseQueue()
+        while true {
+            let now = Clock.now
+            for packet in queue.due(now) { forward(packet) }
+            // Stop only when nothing waits in the queue or, unread, in the socket or device.
+            if stopping.load(ordering: .acquiring) && queue.isEmpty && !waitReadable(0) { break }
+            let wait = queue.nextTime.map { max(0, min($0 - now, 0.05)) } ?? 0.05
+            guard waitReadable(wait) else { continue }
+            for packet in read() {
+                let arrival = Clock.now
+                for time in engine.withLock({ $0.decide(now: arrival) }) { queue.add(packet, at: time) }
+            }
+        }
+        finished.store(true, ordering: .releasing)
+    }
+
+    /// Releases what is still held back, stops, and returns what the relay did.
+    func finish(timeout: Double) -> ImpairmentEngine.Counters {
+        stopping.store(true, ordering: .releasing)
+        let deadline = Clock.now + timeout
+        while !finished.load(ordering: .acquiring) && Clock.now < deadline { usleep(1000) }
+        return engine.withLock { $0.counters }
     }
 }

@@ -1,5 +1,4 @@
 import CSockets
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -17,9 +16,7 @@ public final class PacketRelay: @unchecked Sendable {
     public let remoteAddress: String
     public let interfaceName: String
     private let descriptor: Int32
-    private let engineLock: Mutex<ImpairmentEngine>
-    private let stopping = Atomic<Bool>(false)
-    private let finished = Atomic<Bool>(false)
+    private let loop: RelayLoop
 
     public init(impairment: Impairment) throws(SocketError) {
         // A /24 of 10.213.0.0/16 chosen by process id, so parallel runs do not collide.
@@ -37,50 +34,36 @@ public final class PacketRelay: @unchecked Sendable {
         }
         descriptor = fd
         interfaceName = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        engineLock = Mutex(ImpairmentEngine(impairment))
+        loop = RelayLoop(impairment)
         let flags = fcntl(fd, F_GETFL)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-        Threads.detach { [self] in loop() }
+        Threads.detach { [self] in run() }
     }
 
     deinit { _ = close(descriptor) }
 
-    private func loop() {
-        var queue = ReleaseQueue()
+    private func run() {
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let now = Clock.now
-            for packet in queue.due(now) {
-                _ = packet.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            }
-            // Stop only when nothing waits in the queue or, unread, in the device.
-            if stopping.load(ordering: .acquiring) && queue.isEmpty
-                && (try? Poll.wait(descriptor, for: .readable, timeout: 0)) != true
-            {
-                break
-            }
-            let wait = queue.nextTime.map { max(0, min($0 - now, 0.05)) } ?? 0.05
-            guard (try? Poll.wait(descriptor, for: .readable, timeout: wait)) == true else { continue }
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                guard count >= 20 else { break }
-                // IPv4 only (the kernel may also send IPv6 neighbour discovery out of the device).
-                guard buffer[0] >> 4 == 4 else { continue }
-                var packet = Array(buffer[..<count])
-                for index in 12..<16 { packet.swapAt(index, index + 4) }
-                let arrival = Clock.now
-                for time in engineLock.withLock({ $0.decide(now: arrival) }) { queue.add(packet, at: time) }
-            }
-        }
-        finished.store(true, ordering: .releasing)
+        let descriptor = descriptor
+        loop.run(
+            waitReadable: { (try? Poll.wait(descriptor, for: .readable, timeout: $0)) == true },
+            read: {
+                var packets: [[UInt8]] = []
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                    guard count >= 20 else { break }
+                    // IPv4 only (the kernel may also send IPv6 neighbour discovery out of the device).
+                    guard buffer[0] >> 4 == 4 else { continue }
+                    var packet = Array(buffer[..<count])
+                    for index in 12..<16 { packet.swapAt(index, index + 4) }
+                    packets.append(packet)
+                }
+                return packets
+            },
+            forward: { packet in _ = packet.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } })
     }
 
     /// Releases what is still held back, stops, and returns what the relay did. The device
     /// goes away when the relay is released.
-    public func finish(timeout: Double = 5) -> ImpairmentEngine.Counters {
-        stopping.store(true, ordering: .releasing)
-        let deadline = Clock.now + timeout
-        while !finished.load(ordering: .acquiring) && Clock.now < deadline { usleep(1000) }
-        return engineLock.withLock { $0.counters }
-    }
+    public func finish(timeout: Double = 5) -> ImpairmentEngine.Counters { loop.finish(timeout: timeout) }
 }
