@@ -3,7 +3,7 @@
 # outputs in ../shared/corpus, robustness, CLI, and live capture on lo when root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh tcpdump tshark chromium
+scripts/setup.sh tcpdump tshark chromium curl
 swift build --build-tests 2>&1 | tail -n 1
 mkdir -p .build
 set +e

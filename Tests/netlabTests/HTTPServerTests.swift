@@ -30,6 +30,12 @@ final class HTTPServerTests: XCTestCase {
             let big = try Curl.run([base + "big.bin"])
             XCTAssertEqual(big.stdout, site.bigFile, "\(model): big.bin differs")
 
+            // netlab's own client against every model too.
+            let ours = try Harness.run(["client", "http", base + "hello.txt"])
+            XCTAssertEqual(ours.status, 0, ours.stderr)
+            XCTAssertTrue(ours.stdout.hasPrefix("HTTP/1.1 200 OK\n"), "\(model): \(ours.stdout)")
+            XCTAssertTrue(ours.stdout.hasSuffix("\n\nhello, world\n"), "\(model): \(ours.stdout)")
+
             let text = try Curl.run(["-D", "-", base + "hello.txt"])
             XCTAssertTrue(text.text.contains("Content-Type: text/plain; charset=utf-8"), model)
             XCTAssertTrue(text.text.hasSuffix("hello, world\n"), model)
