@@ -95,7 +95,10 @@ struct Compare: ParsableCommand {
         for note in report.notes { Console.output("note: \(note)") }
         Console.output(
             "\nUDP delivered what survived the path, in the order it arrived, and nothing more. TCP delivered "
-                + (report.tcp.complete && report.tcp.inOrder && report.tcp.intact
-                    ? "every byte, in order, paying with retransmissions and time." : "not everything (see above)."))
+                + (!(report.tcp.complete && report.tcp.inOrder && report.tcp.intact)
+                    ? "not everything (see above)."
+                    : report.tcp.impaired
+                        ? "every byte, in order, paying with retransmissions and time."
+                        : "every byte, in order — but its path was not impaired here (see the note)."))
     }
 }
