@@ -88,7 +88,7 @@ final class CaptureSession {
                         microseconds: packet.fraction)
                     render(
                         result, packet: packet, bytes: bytes, frame: analyzer.frames, printer: &printer,
-                        narrator: &narrator, analyzer: analyzer, into: &out)
+                        narrator: &narrator, analyzer: &analyzer, into: &out)
                 }
                 if out.count > flushLimit && !Console.write(&out) {
                     readerGone = true
@@ -98,7 +98,7 @@ final class CaptureSession {
             return true
         }
         if printing && view != .packets {
-            for message in analyzer.finish() { renderHTTP(message, analyzer: analyzer, into: &out) }
+            for message in analyzer.finish() { renderHTTP(message, analyzer: &analyzer, into: &out) }
         }
         if !readerGone { _ = Console.write(&out) }
         writer?.flush()
@@ -108,7 +108,7 @@ final class CaptureSession {
     /// The analysed views of one frame.
     private func render(
         _ result: CaptureAnalyzer.FrameResult, packet: CapturedPacket, bytes: ByteView, frame: Int,
-        printer: inout TcpdumpPrinter, narrator: inout HandshakeNarrator, analyzer: CaptureAnalyzer,
+        printer: inout TcpdumpPrinter, narrator: inout HandshakeNarrator, analyzer: inout CaptureAnalyzer,
         into out: inout TextBuffer
     ) {
         switch view {
@@ -143,10 +143,12 @@ final class CaptureSession {
                 frame: frame, seconds: packet.seconds, microseconds: packet.fraction, length: packet.wireLength,
                 summary: summary, segment: result.segment, observation: result.observation, into: &out)
         }
-        for message in result.httpMessages { renderHTTP(message, analyzer: analyzer, into: &out) }
+        for message in result.httpMessages { renderHTTP(message, analyzer: &analyzer, into: &out) }
     }
 
-    private func renderHTTP(_ message: HTTPConversation.Message, analyzer: CaptureAnalyzer, into out: inout TextBuffer)
+    private func renderHTTP(
+        _ message: HTTPConversation.Message, analyzer: inout CaptureAnalyzer, into out: inout TextBuffer
+    )
     {
         switch view {
         case .packets: break

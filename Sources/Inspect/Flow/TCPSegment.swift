@@ -29,8 +29,15 @@ public struct TCPSegment: Sendable, Equatable {
     public var sourceEndpoint: String { Self.endpoint(source, sourcePort) }
     public var destinationEndpoint: String { Self.endpoint(destination, destinationPort) }
 
+    /// `10.0.0.1:80` or `[::1]:80` (built per call: keep the result when it is used often).
     static func endpoint(_ address: String, _ port: UInt16) -> String {
-        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+        var text = TextBuffer(capacity: 56)
+        let bracketed = address.utf8.contains(0x3A)
+        if bracketed { text.append("[") }
+        text.append(string: address)
+        text.append(bracketed ? "]:" : ":")
+        text.append(decimal: UInt64(port))
+        return text.string
     }
 
     public static func parse(_ frame: ByteView, linkType: LinkType) -> TCPSegment? {

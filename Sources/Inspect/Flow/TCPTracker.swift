@@ -72,15 +72,21 @@ public struct TCPTracker {
     public private(set) var connections: [Connection] = []
     private var live: [Int: LiveState] = [:]
     /// Index into `connections` by the two endpoints (client first when known).
-    private var index: [String: Int] = [:]
+    private var index: [EndpointPair: Int] = [:]
+
+    /// The two endpoints in a fixed order, so both directions find the same connection.
+    struct EndpointPair: Hashable {
+        var low: String
+        var high: String
+        init(_ a: String, _ b: String) { (low, high) = a < b ? (a, b) : (b, a) }
+    }
 
     public init(limits: Limits = Limits()) { self.limits = limits }
 
-    static func key(_ a: String, _ b: String) -> String { a < b ? a + " " + b : b + " " + a }
 
     public mutating func process(_ segment: TCPSegment, frame: Int, time: Double, wireLength: Int) -> Observation {
         let from = segment.sourceEndpoint, to = segment.destinationEndpoint
-        let key = Self.key(from, to)
+        let key = EndpointPair(from, to)
         var isNew = false
         var position = index[key]
         // A new SYN on a finished connection is a new connection (port reuse), as in tshark.
