@@ -148,8 +148,7 @@ final class CaptureSession {
 
     private func renderHTTP(
         _ message: HTTPConversation.Message, analyzer: inout CaptureAnalyzer, into out: inout TextBuffer
-    )
-    {
+    ) {
         switch view {
         case .packets: break
         case .json: JSONLines.http(message, into: &out)

@@ -48,29 +48,12 @@ public struct CaptureAnalyzer {
         let observation = tracker.process(segment, frame: frames, time: time, wireLength: wireLength)
         var result = FrameResult(segment: segment, observation: observation)
         let stream = observation.stream
-        if followStreams.contains(stream) {
-            for chunk in observation.delivered { followed[stream, default: []].append((observation.role, chunk)) }
-        }
         var conversation = http[stream] ?? HTTPConversation(stream: stream)
-        for chunk in observation.delivered {
-            if case .data(let bytes) = chunk {
-                result.httpMessages += conversation.add(bytes, role: observation.role, frame: frames)
-            }
-        }
+        result.httpMessages = deliver(observation.delivered, role: observation.role, to: &conversation)
         if tracker.connection(stream).isOver {
-            // The connection is over: the other direction's waiting bytes come out, close-delimited
-            // bodies end here, and its parsers go.
-            let other = observation.role.other
-            let late = tracker.flush(stream: stream, role: other)
-            if followStreams.contains(stream) {
-                for chunk in late { followed[stream, default: []].append((other, chunk)) }
-            }
-            for chunk in late {
-                if case .data(let bytes) = chunk {
-                    result.httpMessages += conversation.add(bytes, role: other, frame: frames)
-                }
-            }
-            result.httpMessages += conversation.finish(frame: frames)
+            // The connection is over: what waits behind a hole comes out, close-delimited bodies
+            // end here, and its parsers go.
+            result.httpMessages += close(stream, conversation: &conversation)
             http[stream] = nil
         } else {
             http[stream] = conversation
@@ -83,19 +66,36 @@ public struct CaptureAnalyzer {
     public mutating func finish() -> [HTTPConversation.Message] {
         var finished: [HTTPConversation.Message] = []
         for stream in http.keys.sorted() {
-            for role in [TCPRole.client, .server] {
-                let chunks = tracker.flush(stream: stream, role: role)
-                if followStreams.contains(stream) {
-                    for chunk in chunks { followed[stream, default: []].append((role, chunk)) }
-                }
-                for chunk in chunks {
-                    if case .data(let bytes) = chunk { finished += http[stream]!.add(bytes, role: role, frame: frames) }
-                }
-            }
-            finished += http[stream]!.finish(frame: frames)
+            var conversation = http[stream]!
+            finished += close(stream, conversation: &conversation)
         }
+        http = [:]
         for message in finished { httpCounts.add(message) }
         return finished
+    }
+
+    /// In-order bytes of one direction: kept for `follow`, and given to the HTTP parser.
+    private mutating func deliver(
+        _ chunks: [StreamReassembler.Chunk], role: TCPRole, to conversation: inout HTTPConversation
+    ) -> [HTTPConversation.Message] {
+        let stream = conversation.stream
+        if followStreams.contains(stream) {
+            for chunk in chunks { followed[stream, default: []].append((role, chunk)) }
+        }
+        var messages: [HTTPConversation.Message] = []
+        for chunk in chunks {
+            if case .data(let bytes) = chunk { messages += conversation.add(bytes, role: role, frame: frames) }
+        }
+        return messages
+    }
+
+    /// Both directions' waiting bytes (after their gaps), then the end of the HTTP stream.
+    private mutating func close(_ stream: Int, conversation: inout HTTPConversation) -> [HTTPConversation.Message] {
+        var messages: [HTTPConversation.Message] = []
+        for role in [TCPRole.client, .server] {
+            messages += deliver(tracker.flush(stream: stream, role: role), role: role, to: &conversation)
+        }
+        return messages + conversation.finish(frame: frames)
     }
 }
 

@@ -25,7 +25,7 @@ public struct HTTPConversation {
         "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "PROPFIND", "MKCOL",
     ]
 
-    let stream: Int
+    public let stream: Int
     private var sides: [Side] = [.undecided([]), .undecided([])]
     private var open: [Message?] = [nil, nil]
     private var messageStart: [Int?] = [nil, nil]

@@ -83,7 +83,6 @@ public struct TCPTracker {
 
     public init(limits: Limits = Limits()) { self.limits = limits }
 
-
     public mutating func process(_ segment: TCPSegment, frame: Int, time: Double, wireLength: Int) -> Observation {
         let from = segment.sourceEndpoint, to = segment.destinationEndpoint
         let key = EndpointPair(from, to)
@@ -130,30 +129,21 @@ public struct TCPTracker {
             connection.framesToClient += 1
             connection.bytesToClient += wireLength
         }
-        var state =
-            live[connection.stream]
-            ?? LiveState(reassembly: [
-                StreamReassembler(limit: limits.waitingBytesPerDirection),
-                StreamReassembler(limit: limits.waitingBytesPerDirection),
-            ])
-        var forward = state.analysis[direction], reverse = state.analysis[1 - direction]
-        let flags = analyzeSegment(
-            segment, time: time, forward: &forward, reverse: &reverse, firstRTT: connection.firstRTT)
-        state.analysis[direction] = forward
-        state.analysis[1 - direction] = reverse
-
-        var delivered: [StreamReassembler.Chunk] = []
-        if !segment.payload.isEmpty || segment.isSYN {
-            delivered = state.reassembly[direction].add(
+        // Reassembly and analysis state is changed in place (no copy of the waiting bytes), and
+        // stays after the connection ends (late duplicate ACKs, retransmitted FINs) until evicted.
+        let limit = limits.waitingBytesPerDirection
+        let (flags, delivered) = withLiveState(connection.stream, limit: limit) { state in
+            var forward = state.analysis[direction], reverse = state.analysis[1 - direction]
+            let flags = analyzeSegment(
+                segment, time: time, forward: &forward, reverse: &reverse, firstRTT: connection.firstRTT)
+            state.analysis[direction] = forward
+            state.analysis[1 - direction] = reverse
+            guard !segment.payload.isEmpty || segment.isSYN else { return (flags, [StreamReassembler.Chunk]()) }
+            let delivered = state.reassembly[direction].add(
                 sequence: segment.sequence, payload: Array(segment.payload.prefix(segment.payloadLength)),
                 syn: segment.isSYN)
+            return (flags, delivered)
         }
-        if connection.isOver {
-            // Done: what still waits behind a hole comes out after a gap. The analysis state stays
-            // (late duplicate ACKs and retransmitted FINs are still flagged) until evicted.
-            delivered += state.reassembly[direction].flush()
-        }
-        live[connection.stream] = state
         if live.count > limits.liveConnections { evictOldest() }
         let ownISN = role == .client ? connection.clientISN : connection.serverISN
         let peerISN = role == .client ? connection.serverISN : connection.clientISN
@@ -247,6 +237,14 @@ public struct TCPTracker {
     /// Ends a connection's direction: data still waiting behind a hole comes out after a gap.
     public mutating func flush(stream: Int, role: TCPRole) -> [StreamReassembler.Chunk] {
         live[stream]?.reassembly[role == .client ? 0 : 1].flush() ?? []
+    }
+
+    private mutating func withLiveState<R>(_ stream: Int, limit: Int, _ body: (inout LiveState) -> R) -> R {
+        body(
+            &live[
+                stream,
+                default: LiveState(reassembly: [StreamReassembler(limit: limit), StreamReassembler(limit: limit)])
+            ])
     }
 
     /// Drops the live state of the least recently active eighth of the connections.

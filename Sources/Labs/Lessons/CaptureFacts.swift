@@ -17,9 +17,9 @@ public struct CaptureFacts: Sendable {
         public var reset = false
         public var dataSegments: [TCPRole: Int] = [:]
         public var httpRequests = 0
+        /// First and last packet, seconds from the start of the capture.
         public var start = 0.0
         public var end = 0.0
-        public var retransmissions = 0
 
         public var handshakeComplete: Bool {
             synSeen && synAckSeen && clientStates.contains(.established) && serverStates.contains(.established)
@@ -44,7 +44,6 @@ public struct CaptureFacts: Sendable {
         _ = try handle.forEach { packet in
             facts.frames += 1
             let bytes = ByteView(packet.bytes)
-            let time = Double(packet.seconds) + Double(packet.fraction) / 1e6
             switch PacketKind.classify(bytes, linkType: linkType) {
             case .udp: facts.udpDatagrams += 1
             case let kind where kind.isPortUnreachable: facts.portUnreachable += 1
@@ -55,11 +54,11 @@ public struct CaptureFacts: Sendable {
                 microseconds: packet.fraction)
             facts.http += result.httpMessages
             guard let segment = result.segment, let observation = result.observation else { return true }
+            // What the tracker does not keep: every state passed through, and per-side segment kinds.
             let tracked = analyzer.tracker.connection(observation.stream)
             var connection =
                 byStream[observation.stream]
-                ?? Connection(stream: observation.stream, client: tracked.client, server: tracked.server, start: time)
-            connection.end = time
+                ?? Connection(stream: observation.stream, client: tracked.client, server: tracked.server)
             connection.clientStates.insert(tracked.clientState)
             connection.serverStates.insert(tracked.serverState)
             for change in observation.stateChanges {
@@ -72,12 +71,18 @@ public struct CaptureFacts: Sendable {
             if segment.isSYN && !segment.isACK { connection.synSeen = true }
             if segment.isSYN && segment.isACK { connection.synAckSeen = true }
             if segment.isFIN { connection.finFrom.insert(observation.role) }
-            if segment.isRST { connection.reset = true }
             if segment.payloadLength > 0 { connection.dataSegments[observation.role, default: 0] += 1 }
-            if observation.flags.contains(.retransmission) { connection.retransmissions += 1 }
-            connection.firstToClose = tracked.firstToClose
             byStream[observation.stream] = connection
             return true
+        }
+        // What it does keep is read once, at the end.
+        for (stream, var connection) in byStream {
+            let tracked = analyzer.tracker.connection(stream)
+            connection.firstToClose = tracked.firstToClose
+            connection.reset = tracked.reset
+            connection.start = tracked.firstTime
+            connection.end = tracked.lastTime
+            byStream[stream] = connection
         }
         facts.http += analyzer.finish()
         for message in facts.http where message.head.method != nil {
