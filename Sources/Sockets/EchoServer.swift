@@ -117,7 +117,7 @@ public final class EchoServer {
             }
             if count == 0 { break }  // the client's FIN: nothing more will come
             do {
-                try connection.sendAll(Array(buffer[..<count]))
+                try connection.sendAll(buffer[..<count])
             } catch {
                 break
             }

@@ -38,13 +38,6 @@ public final class Socket: @unchecked Sendable {
         }
     }
 
-    /// Gives up ownership: the caller closes the descriptor (a forked child, say).
-    public func release() -> Int32 {
-        let fd = descriptor
-        descriptor = -1
-        return fd
-    }
-
     // MARK: - Options
 
     /// setsockopt(2) with an integer value.
@@ -115,21 +108,35 @@ public final class Socket: @unchecked Sendable {
     public static func listen(host: String = "127.0.0.1", port: UInt16 = 0, backlog: Int32 = 511)
         throws(SocketError) -> Socket
     {
+        try firstSucceeding(
+            host, port, passive: true, failure: SocketError("bind \(host):\(port)", code: EADDRNOTAVAIL)
+        ) {
+            address throws(SocketError) in
+            let socket = try Socket(.tcp, family: address.family)
+            socket.setReuseAddress()
+            if address.family == .inet6 { socket.setIPv6Only(true) }
+            try socket.bind(address)
+            try socket.listen(backlog: backlog)
+            return socket
+        }
+    }
+
+    /// Each address for `host` in turn — the numeric one, or getaddrinfo's list in its order —
+    /// until `attempt` succeeds; the last failure otherwise.
+    static func firstSucceeding(
+        _ host: String, _ port: UInt16, passive: Bool, failure: SocketError,
+        _ attempt: (SocketAddress) throws(SocketError) -> Socket
+    ) throws(SocketError) -> Socket {
         let addresses: [SocketAddress]
         if let numeric = SocketAddress(numeric: host, port: port) {
             addresses = [numeric]
         } else {
-            addresses = try Resolver.resolve(host, service: String(port), passive: true).map(\.address)
+            addresses = try Resolver.resolve(host, service: String(port), passive: passive).map(\.address)
         }
-        var lastError = SocketError("bind \(host):\(port)", code: EADDRNOTAVAIL)
+        var lastError = failure
         for address in addresses {
-            let socket = try Socket(.tcp, family: address.family)
-            socket.setReuseAddress()
-            if address.family == .inet6 { socket.setIPv6Only(true) }
             do {
-                try socket.bind(address)
-                try socket.listen(backlog: backlog)
-                return socket
+                return try attempt(address)
             } catch {
                 lastError = error
             }
@@ -191,29 +198,25 @@ public final class Socket: @unchecked Sendable {
     /// Resolves `host` (a name, or a numeric IPv4/IPv6 address) and connects to the first
     /// address that answers, as a client should: each getaddrinfo result in turn.
     public static func connect(host: String, port: UInt16, timeout: Double? = nil) throws(SocketError) -> Socket {
-        let addresses: [SocketAddress]
-        if let numeric = SocketAddress(numeric: host, port: port) {
-            addresses = [numeric]
-        } else {
-            addresses = try Resolver.resolve(host, service: String(port)).map(\.address)
-        }
-        var lastError = SocketError("connect \(host):\(port)", code: EHOSTUNREACH)
-        for address in addresses {
+        try firstSucceeding(
+            host, port, passive: false, failure: SocketError("connect \(host):\(port)", code: EHOSTUNREACH)
+        ) {
+            address throws(SocketError) in
             let socket = try Socket(.tcp, family: address.family)
-            do {
-                try socket.connect(to: address, timeout: timeout)
-                return socket
-            } catch {
-                lastError = error
-            }
+            try socket.connect(to: address, timeout: timeout)
+            return socket
         }
-        throw lastError
     }
 
     // MARK: - Data
 
     /// Sends every byte, looping over short writes (send may take fewer than asked).
     public func sendAll(_ bytes: [UInt8]) throws(SocketError) {
+        try sendAll(bytes[...])
+    }
+
+    /// The first `count` bytes of a receive buffer, say, without copying them out.
+    public func sendAll(_ bytes: ArraySlice<UInt8>) throws(SocketError) {
         var failure: SocketError?
         bytes.withUnsafeBytes { raw in
             do throws(SocketError) { try sendAll(raw) } catch { failure = error }
@@ -354,6 +357,23 @@ public final class Socket: @unchecked Sendable {
     }
 
     public func shutdownWrite() { shutdown(.write) }
+
+    /// Closing with unread bytes from the peer makes the kernel send RST, and the peer may lose
+    /// what was just sent (an error response). So: half-close, read and discard until the peer
+    /// closes (or `seconds` / `limit` bytes pass), then close.
+    public func lingeringClose(seconds: Double = 1, limit: Int = 1 << 20) {
+        shutdown(.write)
+        let deadline = Clock.now + seconds
+        var discarded = 0
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while discarded < limit, Clock.now < deadline,
+            (try? wait(for: .readable, timeout: max(0, deadline - Clock.now))) == true,
+            let count = try? receive(into: &buffer), count > 0
+        {
+            discarded += count
+        }
+        close()
+    }
 
     // MARK: - Waiting
 

@@ -31,9 +31,6 @@ public struct SocketError: Error, Equatable, CustomStringConvertible {
         EHOSTUNREACH: "EHOSTUNREACH", EALREADY: "EALREADY", EINPROGRESS: "EINPROGRESS",
     ]
 
-    /// A receive or send timed out (SO_RCVTIMEO gives EAGAIN; connect gives ETIMEDOUT).
-    public var isTimeout: Bool { detail == nil && (code == EAGAIN || code == ETIMEDOUT) }
-
     public var description: String {
         if let detail { return "\(operation): \(detail)" }
         return "\(operation): \(name) (\(String(cString: strerror(code))))"

@@ -48,7 +48,7 @@ public enum StreamClient {
                     socket.shutdown(.write)  // our FIN: "nothing more from me"
                     continue
                 }
-                try socket.sendAll(Array(buffer[..<count]))
+                try socket.sendAll(buffer[..<count])
                 summary.sent += count
             }
         }

@@ -245,6 +245,16 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertTrue(busy.stderr.contains("EADDRINUSE"), busy.stderr)
         XCTAssertEqual(busy.stderr.split(separator: "\n").count, 1, busy.stderr)
 
+        // --max-body lowers the body limit: 11 declared bytes against 10 allowed is 413.
+        let strict = try ServerProcess(["server", "http", "--root", site.path, "--port", "0", "--max-body", "10"])
+        defer { strict.stop() }
+        let tooBig = try RawClient.exchange(
+            port: strict.port, "PUT /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n01234567890")
+        XCTAssertEqual(RawClient.status(tooBig), 413, tooBig)
+        let small = try RawClient.exchange(
+            port: strict.port, "PUT /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789")
+        XCTAssertEqual(RawClient.status(small), 405, "within the limit the method decides: \(small)")
+
         let badModel = try Harness.run(["server", "http", "--model", "coroutines"])
         XCTAssertEqual(badModel.status, 64, badModel.stderr)
     }

@@ -78,30 +78,16 @@ struct BlockingConnection {
                 requestStart = Clock.now
             }
         }
-        if !cleanEnd { Self.lingeringClose(socket) }
-        socket.close()
+        if cleanEnd { socket.close() } else { socket.lingeringClose() }
         return answered
     }
 
     /// Sends one response (head, then body). Returns the body bytes sent.
     func send(_ response: HTTPServerResponse, dates: inout HTTPDate.Cache) throws(SocketError) -> Int {
-        let head = response.head(date: dates.now(), keepAliveHeader: false)
-        switch response.body {
-        case .none:
-            try socket.sendAll(head)
-            return 0
-        case .bytes(let bytes):
-            try socket.sendAll(head + bytes)
-            return bytes.count
-        case .file(let file, let offset, let length):
-            if length <= EventLoop.inlineFileLimit, let body = file.read(offset: offset, length: length) {
-                try socket.sendAll(head + body)
-                return length
-            }
-            try socket.sendAll(head)
-            try Self.sendFile(file, offset: offset, length: length, to: socket)
-            return length
-        }
+        let (bytes, file) = response.wire(date: dates.now())
+        try socket.sendAll(bytes)
+        if let file { try Self.sendFile(file.file, offset: file.offset, length: file.length, to: socket) }
+        return response.body.length
     }
 
     /// sendfile(2) until `length` bytes went out: the kernel copies file pages to the socket.
@@ -117,22 +103,6 @@ struct BlockingConnection {
             // The file shrank after its length was promised: the connection must end.
             if sent == 0 { throw SocketError("sendfile", code: EIO, detail: "file shorter than announced") }
             remaining -= sent
-        }
-    }
-
-    /// After an error response, a close with unread request bytes would make the kernel send
-    /// RST, and the client could lose the response. Half-close, then read and discard briefly.
-    static func lingeringClose(_ socket: Socket, seconds: Double = 1, limit: Int = 1 << 20) {
-        socket.shutdown(.write)
-        let deadline = Clock.now + seconds
-        var discarded = 0
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        while discarded < limit, Clock.now < deadline {
-            guard (try? socket.wait(for: .readable, timeout: max(0, deadline - Clock.now))) == true else { return }
-            let count =
-                (try? buffer.withUnsafeMutableBytes { raw throws(SocketError) in try socket.receive(into: raw) }) ?? 0
-            if count == 0 { return }
-            discarded += count
         }
     }
 }

@@ -51,8 +51,6 @@ struct EventLoop {
     var dates = HTTPDate.Cache()
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     let cache = FileCache()
-    /// Bodies up to this size are read into memory and sent with the head in one send.
-    static let inlineFileLimit = 16 * 1024
 
     init(server: HTTPServer) throws(SocketError) {
         self.server = server
@@ -164,22 +162,9 @@ struct EventLoop {
     }
 
     private mutating func enqueue(_ response: HTTPServerResponse, on connection: EventConnection) {
-        var bytes = response.head(date: dates.now(), keepAliveHeader: false)
-        switch response.body {
-        case .none:
-            connection.output.append(.bytes(bytes, sent: 0))
-        case .bytes(let body):
-            bytes += body
-            connection.output.append(.bytes(bytes, sent: 0))
-        case .file(let file, let offset, let length):
-            if length <= Self.inlineFileLimit, let body = file.read(offset: offset, length: length) {
-                bytes += body
-                connection.output.append(.bytes(bytes, sent: 0))
-            } else {
-                connection.output.append(.bytes(bytes, sent: 0))
-                connection.output.append(.file(file, offset: offset, remaining: length))
-            }
-        }
+        let (bytes, file) = response.wire(date: dates.now())
+        connection.output.append(.bytes(bytes, sent: 0))
+        if let file { connection.output.append(.file(file.file, offset: file.offset, remaining: file.length)) }
         if !response.isInterim {
             summary.requests += 1
             server.log.record(peer: connection.peer, response: response, bodyBytes: response.body.length)

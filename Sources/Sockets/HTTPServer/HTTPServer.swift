@@ -170,10 +170,7 @@ public final class HTTPServer {
         response.fields.append(("Retry-After", "1"))
         var dates = HTTPDate.Cache()
         socket.setNonBlocking(true)
-        if case .bytes(let body) = response.body {
-            let bytes = response.head(date: dates.now(), keepAliveHeader: false) + body
-            _ = bytes.withUnsafeBytes { try? socket.trySend($0) }
-        }
+        _ = response.wire(date: dates.now()).bytes.withUnsafeBytes { try? socket.trySend($0) }
         log.record(peer: peer, response: response, bodyBytes: response.contentLength)
         socket.close()
     }

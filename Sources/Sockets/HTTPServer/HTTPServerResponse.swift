@@ -7,12 +7,8 @@ import Inspect
 /// An open file being served; closed exactly once, when the last reference goes.
 public final class OpenFile: @unchecked Sendable {
     public let descriptor: Int32
-    public let size: Int
 
-    init(descriptor: Int32, size: Int) {
-        self.descriptor = descriptor
-        self.size = size
-    }
+    init(descriptor: Int32) { self.descriptor = descriptor }
 
     deinit { _ = close(descriptor) }
 
@@ -92,41 +88,47 @@ public struct HTTPServerResponse: Sendable {
     static func allowsBody(_ status: Int) -> Bool { !(status / 100 == 1 || status == 204 || status == 304) }
 
     /// The status line and header section, ready to send.
-    public func head(date: String, keepAliveHeader: Bool) -> [UInt8] {
-        var bytes: [UInt8] = []
+    public func head(date: String) -> [UInt8] {
+        var bytes = Array("HTTP/1.1 \(status) \(Self.reason(status))\r\n".utf8)
         bytes.reserveCapacity(256)
-        func add(_ text: String) { bytes.append(contentsOf: text.utf8) }
-        add("HTTP/1.1 ")
-        add(String(status))
-        add(" ")
-        add(Self.reason(status))
-        add("\r\n")
         if isInterim {
-            add("\r\n")
+            bytes += [0x0D, 0x0A]
             return bytes
         }
-        add("Server: netlab\r\nDate: ")
-        add(date)
-        add("\r\n")
-        if let preformattedFields { bytes.append(contentsOf: preformattedFields) }
-        for field in fields {
-            add(field.name)
-            add(": ")
-            add(field.value)
-            add("\r\n")
-        }
-        if Self.allowsBody(status) && preformattedFields == nil {
-            add("Content-Length: ")
-            add(String(contentLength))
-            add("\r\n")
-        }
-        if close {
-            add("Connection: close\r\n")
-        } else if keepAliveHeader {
-            add("Connection: keep-alive\r\n")
-        }
-        add("\r\n")
+        bytes += Array("Server: netlab\r\nDate: \(date)\r\n".utf8)
+        if let preformattedFields { bytes += preformattedFields }
+        let length = preformattedFields == nil && Self.allowsBody(status) ? contentLength : nil
+        Self.appendFields(fields + (close ? [("Connection", "close")] : []), contentLength: length, to: &bytes)
+        bytes += [0x0D, 0x0A]
         return bytes
+    }
+
+    /// `Name: value` lines, then Content-Length when given.
+    static func appendFields(_ fields: [(name: String, value: String)], contentLength: Int?, to bytes: inout [UInt8]) {
+        for field in fields { bytes += Array("\(field.name): \(field.value)\r\n".utf8) }
+        if let contentLength { bytes += Array("Content-Length: \(contentLength)\r\n".utf8) }
+    }
+
+    /// Bodies up to this size are read into memory and leave with the head in one send.
+    static let inlineFileLimit = 16 * 1024
+
+    /// What goes on the wire: the head with the body when it is in memory (or a small file,
+    /// read now), and the part of a larger file that sendfile(2) sends after those bytes.
+    func wire(date: String) -> (bytes: [UInt8], file: (file: OpenFile, offset: Int, length: Int)?) {
+        var bytes = head(date: date)
+        switch body {
+        case .none:
+            return (bytes, nil)
+        case .bytes(let body):
+            bytes += body
+            return (bytes, nil)
+        case .file(let file, let offset, let length):
+            if length <= Self.inlineFileLimit, let body = file.read(offset: offset, length: length) {
+                bytes += body
+                return (bytes, nil)
+            }
+            return (bytes, (file, offset, length))
+        }
     }
 
     /// Reason phrases (RFC 9110 §15).

@@ -132,12 +132,11 @@ public struct StaticFiles: Sendable {
             guard fd >= 0 else {
                 return errno == EACCES ? .page(403, "Permission denied.") : .page(404, "Nothing here by that name.")
             }
-            file = OpenFile(descriptor: fd, size: size)
+            file = OpenFile(descriptor: fd)
             if let cache, size <= cache.maxFileBytes, let bytes = file?.read(offset: 0, length: size) {
-                var block = ""
-                for field in fields { block += "\(field.name): \(field.value)\r\n" }
-                block += "Content-Length: \(size)\r\n"
-                cache.keep(path, bytes, info: info, lastModified: lastModified, fieldBlock: Array(block.utf8), now: now)
+                var block: [UInt8] = []
+                HTTPServerResponse.appendFields(fields, contentLength: size, to: &block)
+                cache.keep(path, bytes, info: info, lastModified: lastModified, fieldBlock: block, now: now)
                 kept = cache.content(path, matching: info, now: now)
             }
         }

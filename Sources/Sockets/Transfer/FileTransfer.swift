@@ -30,14 +30,8 @@ public enum FileTransfer {
         return nil
     }
 
-    static func frame(_ object: FlatJSON) -> [UInt8] {
-        let body = Array(object.encoded.utf8)
-        let count = UInt32(body.count)
-        return [
-            UInt8(count >> 24), UInt8(truncatingIfNeeded: count >> 16), UInt8(truncatingIfNeeded: count >> 8),
-            UInt8(truncatingIfNeeded: count),
-        ] + body
-    }
+    /// A JSON object with the same 4-byte length prefix as `Framing.length`.
+    static func frame(_ object: FlatJSON) -> [UInt8] { Framing.length.encode(Array(object.encoded.utf8)) }
 
     /// Reads exactly `count` bytes, waiting at most `timeout` seconds for each piece.
     static func readExactly(_ socket: Socket, _ count: Int, timeout: Double) throws(Failure) -> [UInt8] {
@@ -218,8 +212,7 @@ public final class FileReceiver {
     /// Sends a reply, then half-closes and drains briefly so the sender sees it before a reset.
     static func reply(_ socket: Socket, _ object: FlatJSON) {
         try? socket.sendAll(FileTransfer.frame(object))
-        BlockingConnection.lingeringClose(socket, seconds: 1, limit: 1 << 30)
-        socket.close()
+        socket.lingeringClose(seconds: 1, limit: 1 << 30)
     }
 
     struct Transfer: Sendable {

@@ -1,3 +1,5 @@
+import Inspect
+
 /// A JSON object with string, integer and boolean members and nothing nested: what message
 /// headers need (`{"name":"a.txt","size":12,"sha256":"…"}`). Decoding is strict and bounded,
 /// since headers come from the network. (Encoding also takes decimals and nested objects, for
@@ -58,21 +60,9 @@ public struct FlatJSON: Sendable, Equatable {
     }
 
     static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
+        var buffer = TextBuffer(capacity: text.utf8.count + 2)
+        JSONLines.appendString(text, into: &buffer)
+        return buffer.string
     }
 
     public struct DecodingError: Error, Equatable, CustomStringConvertible {
