@@ -99,7 +99,7 @@ public struct Comparison {
                     let bytes = try? receiver.receive(into: &buffer), bytes >= 12
                 else { continue }
                 let now = Comparison.nanoseconds()
-                let sequence = buffer[0..<4].reduce(0) { $0 << 8 | Int($1) }
+                let sequence = Message.sequence(buffer[...])
                 let sent = buffer[4..<12].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
                 arrivals.add(sequence: sequence, sent: sent, arrived: now)
             }
@@ -113,10 +113,9 @@ public struct Comparison {
             // Pace: datagram k leaves no earlier than k / rate seconds after the start.
             let due = started + Double(sequence) / rate
             while Clock.now < due { usleep(50) }
-            for index in 0..<4 { message[index] = UInt8(truncatingIfNeeded: sequence >> (24 - 8 * index)) }
+            Message.write(sequence: sequence, size: size, into: &message)
             let now = Self.nanoseconds()
             for index in 0..<8 { message[4 + index] = UInt8(truncatingIfNeeded: now >> (56 - 8 * UInt64(index))) }
-            for index in 12..<size { message[index] = UInt8(truncatingIfNeeded: sequence &+ index) }
             try sender.send(message, to: destination)
             result.sent += 1
         }
@@ -171,6 +170,7 @@ public struct Comparison {
             else { return }
             var buffer = [UInt8](repeating: 0, count: 65536)
             var pending: [UInt8] = []
+            var start = 0
             var expected = 0
             let deadline = Clock.now + timeout
             while Clock.now < deadline {
@@ -179,17 +179,17 @@ public struct Comparison {
                 else { break }
                 outcome.addBytes(received)
                 pending += buffer[..<received]
-                while pending.count >= size {
-                    let sequence = pending[0..<4].reduce(0) { $0 << 8 | Int($1) }
+                while pending.count - start >= size {
+                    let message = pending[start..<(start + size)]
+                    let sequence = Message.sequence(message)
                     if sequence != expected { outcome.markOutOfOrder() }
-                    for index in 12..<size where pending[index] != UInt8(truncatingIfNeeded: sequence &+ index) {
-                        outcome.markDamaged()
-                        break
-                    }
+                    if !Message.isIntact(message, sequence: sequence) { outcome.markDamaged() }
                     expected = sequence + 1
                     outcome.delivered()
-                    pending.removeFirst(size)
+                    start += size
                 }
+                pending.removeSubrange(..<start)
+                start = 0
             }
             outcome.finish(time: Clock.now)
             connection.close()
@@ -204,11 +204,7 @@ public struct Comparison {
         sender.setTimeout(seconds: timeout)
         let started = Clock.now
         var stream = [UInt8](repeating: 0, count: count * size)
-        for sequence in 0..<count {
-            let base = sequence * size
-            for index in 0..<4 { stream[base + index] = UInt8(truncatingIfNeeded: sequence >> (24 - 8 * index)) }
-            for index in 12..<size { stream[base + index] = UInt8(truncatingIfNeeded: sequence &+ index) }
-        }
+        for sequence in 0..<count { Message.write(sequence: sequence, size: size, into: &stream, at: sequence * size) }
         do {
             try sender.sendAll(stream)
         } catch {
@@ -229,6 +225,23 @@ public struct Comparison {
         result.seconds = max(0, (outcome.endTime ?? Clock.now) - started)
         result.throughput = result.seconds > 0 ? Double(result.bytes * 8) / result.seconds : 0
         return result
+    }
+
+    /// Message k: a 4-byte sequence number, 8 bytes for a send time (UDP), then bytes that depend
+    /// on k, so the receiver can tell each message's place and whether it arrived intact.
+    enum Message {
+        static func write(sequence: Int, size: Int, into buffer: inout [UInt8], at base: Int = 0) {
+            for index in 0..<4 { buffer[base + index] = UInt8(truncatingIfNeeded: sequence >> (24 - 8 * index)) }
+            for index in 12..<size { buffer[base + index] = UInt8(truncatingIfNeeded: sequence &+ index) }
+        }
+
+        static func sequence(_ message: ArraySlice<UInt8>) -> Int {
+            message.prefix(4).reduce(0) { $0 << 8 | Int($1) }
+        }
+
+        static func isIntact(_ message: ArraySlice<UInt8>, sequence: Int) -> Bool {
+            message.dropFirst(12).enumerated().allSatisfy { $1 == UInt8(truncatingIfNeeded: sequence &+ 12 &+ $0) }
+        }
     }
 
     static func nanoseconds() -> UInt64 {

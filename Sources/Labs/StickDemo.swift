@@ -76,7 +76,10 @@ public struct StickDemo {
             while true {
                 guard let count = try? connection.receive(into: &buffer), count > 0 else { break }
                 let piece = Array(buffer[..<count])
-                receiverLog.add(Event(time: Clock.wall, column: .recv, text: "recv() → \(count) B \(Self.show(piece))"))
+                receiverLog.add(
+                    Event(
+                        time: Clock.wall, column: .recv,
+                        text: "recv() → \(count) B \(PayloadText.quote(piece, limit: 40, placeholder: "·"))"))
                 do throws(Deframer.Failure) {
                     for message in try deframer.add(piece) { receiverLog.deliver(message) }
                 } catch {
@@ -93,7 +96,10 @@ public struct StickDemo {
             if sendGap > 0 { Thread.sleep(forTimeInterval: sendGap) }
             let time = Clock.wall
             try sender.sendAll(bytes)
-            sendEvents.append(Event(time: time, column: .send, text: "send(\(bytes.count) B) \(Self.show(message))"))
+            sendEvents.append(
+                Event(
+                    time: time, column: .send,
+                    text: "send(\(bytes.count) B) \(PayloadText.quote(message, limit: 40, placeholder: "·"))"))
         }
         sender.shutdown(.write)
         _ = done.wait(timeout: .now() + 5)
@@ -149,14 +155,6 @@ public struct StickDemo {
             lines.append(row)
         }
         return lines
-    }
-
-    static func show(_ bytes: [UInt8]) -> String {
-        var text = "\""
-        for byte in bytes.prefix(40) {
-            text += byte >= 0x20 && byte < 0x7F ? String(Character(Unicode.Scalar(byte))) : "·"
-        }
-        return text + (bytes.count > 40 ? "…\"" : "\"")
     }
 
     /// The receiver thread's record, read by the main thread after it finished.

@@ -45,7 +45,7 @@ public struct UDPDemo {
         for message in messages {
             let sent = try sender.send(Array(message.utf8), to: address)
             outcome.sent.append(sent)
-            say("   sendto(\(address), \(sent) bytes)  \(Self.preview(message))")
+            say("   sendto(\(address), \(sent) bytes)  \(PayloadText.quote(Array(message.utf8), limit: 20))")
         }
         say("3. The receiver calls recvfrom() with a 64 KiB buffer, once per datagram:")
         for _ in messages {
@@ -56,7 +56,7 @@ public struct UDPDemo {
             let (bytes, from, _) = try receiver.receiveFrom()
             outcome.received.append(bytes.count)
             say(
-                "   recvfrom → \(bytes.count) bytes from \(from)  \(Self.preview(String(decoding: bytes, as: UTF8.self)))"
+                "   recvfrom → \(bytes.count) bytes from \(from)  \(PayloadText.quote(bytes, limit: 20))"
             )
         }
         say(
@@ -120,10 +120,5 @@ public struct UDPDemo {
         } catch {
             return "\(error.name) (\(String(cString: strerror(error.code))))"
         }
-    }
-
-    static func preview(_ text: String) -> String {
-        let shown = text.count > 24 ? String(text.prefix(20)) + "…" : text
-        return "\"\(shown)\""
     }
 }

@@ -47,7 +47,7 @@ struct TourCommand: ParsableCommand {
             switch error {
             case .capture(let reason):
                 say("Live capture is not possible here: \(reason)")
-                guard let bundled = Self.bundledCapture() else {
+                guard let bundled = SourceTree.find("captures/http-get.pcap") else {
                     Console.error("netlab: captures/http-get.pcap was not found; pass --replay FILE")
                     throw ExitCode(ExitCodes.noInput)
                 }
@@ -67,17 +67,5 @@ struct TourCommand: ParsableCommand {
         } catch {
             throw fail(error)
         }
-    }
-
-    /// captures/http-get.pcap in the current directory or next to the source tree of this binary.
-    static func bundledCapture() -> String? {
-        var candidates = ["captures/http-get.pcap"]
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent()
-        for _ in 0..<5 {
-            candidates.append(directory.appendingPathComponent("captures/http-get.pcap").path)
-            directory.deleteLastPathComponent()
-        }
-        return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capture
+import Inspect
 import Labs
 import Sockets
 
@@ -62,7 +63,7 @@ struct UDPReceive: ParsableCommand {
                 received += 1
                 Console.output(
                     "from \(sender)  \(bytes.count) byte\(bytes.count == 1 ? "" : "s")\(truncated ? " (cut)" : "")  "
-                        + Printable.quote(bytes))
+                        + PayloadText.quote(bytes))
                 if reply { try socket.send(bytes, to: sender) }
             }
         } catch {
@@ -133,7 +134,7 @@ struct UDPSend: ParsableCommand {
             let deadline = Clock.now + wait
             while Clock.now < deadline, try socket.wait(for: .readable, timeout: deadline - Clock.now) {
                 let reply = try socket.receive()
-                Console.output("reply \(reply.count) bytes  \(Printable.quote(reply))")
+                Console.output("reply \(reply.count) bytes  \(PayloadText.quote(reply))")
             }
         } catch {
             if error.name == "ECONNREFUSED" {
@@ -171,25 +172,5 @@ struct UDPDemoCommand: ParsableCommand {
         } catch {
             throw failure(error)
         }
-    }
-}
-
-/// Payload bytes as a short quoted string, escaping what a terminal would not show.
-enum Printable {
-    static func quote(_ bytes: [UInt8], limit: Int = 60) -> String {
-        var text = "\""
-        for byte in bytes.prefix(limit) {
-            switch byte {
-            case 0x0A: text += "\\n"
-            case 0x0D: text += "\\r"
-            case 0x09: text += "\\t"
-            case 0x22: text += "\\\""
-            case 0x20..<0x7F: text.append(Character(Unicode.Scalar(byte)))
-            default:
-                let digits = Array("0123456789abcdef")
-                text += "\\x\(digits[Int(byte >> 4)])\(digits[Int(byte & 15)])"
-            }
-        }
-        return text + (bytes.count > limit ? "…\"" : "\"")
     }
 }

@@ -33,6 +33,13 @@ final class TransportDemosTests: XCTestCase {
         XCTAssertTrue(lines[1].hasPrefix("from 127.0.0.1:") && lines[1].hasSuffix("5 bytes  \"hello\""), "\(lines)")
         XCTAssertTrue(lines[2].hasSuffix("9 bytes  \"two words\""), "\(lines)")
 
+        // --reply sends each datagram back to its sender: udp send prints the reply.
+        let echo = try ServerProcess(["udp", "recv", "--port", "0", "-c", "1", "--reply"])
+        defer { echo.stop() }
+        let pinged = try Harness.run(["udp", "send", "127.0.0.1", String(echo.port), "ping"])
+        XCTAssertEqual(pinged.status, 0, pinged.stderr)
+        XCTAssertTrue(pinged.stdout.contains("reply 4 bytes  \"ping\""), pinged.stdout)
+
         let probe = try Socket(.udp, family: .inet)
         try probe.bind(SocketAddress(numeric: "127.0.0.1", port: 0)!)
         let closed = probe.localPort

@@ -92,14 +92,10 @@ public struct Lesson: Sendable {
             .map { try Lesson(path: directory + "/" + $0) }
     }
 
-    /// The lessons directory: ./lessons, or beside the source tree this binary was built in.
+    /// The lessons directory: ./lessons, or the one in the source tree this binary was built in.
     public static func directory(near executable: String) -> String? {
-        var candidates = ["lessons"]
-        var url = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            candidates.append(url.appendingPathComponent("lessons").path)
-            url.deleteLastPathComponent()
+        SourceTree.find("lessons/01-sockets-and-names.md", near: executable).map {
+            ($0 as NSString).deletingLastPathComponent
         }
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/01-sockets-and-names.md") }
     }
 }
