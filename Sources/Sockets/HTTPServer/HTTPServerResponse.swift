@@ -87,26 +87,44 @@ public struct HTTPServerResponse: Sendable {
     /// Whether a response with this status may carry a body (RFC 9110 §6.4.1).
     static func allowsBody(_ status: Int) -> Bool { !(status / 100 == 1 || status == 204 || status == 304) }
 
-    /// The status line and header section, ready to send.
+    /// The status line and header section, ready to send (appended in place: no temporaries,
+    /// since the events server builds one per request).
     public func head(date: String) -> [UInt8] {
-        var bytes = Array("HTTP/1.1 \(status) \(Self.reason(status))\r\n".utf8)
+        var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
+        bytes.append(contentsOf: "HTTP/1.1 ".utf8)
+        bytes.append(contentsOf: String(status).utf8)
+        bytes.append(0x20)
+        bytes.append(contentsOf: Self.reason(status).utf8)
+        bytes.append(contentsOf: "\r\n".utf8)
         if isInterim {
-            bytes += [0x0D, 0x0A]
+            bytes.append(contentsOf: "\r\n".utf8)
             return bytes
         }
-        bytes += Array("Server: netlab\r\nDate: \(date)\r\n".utf8)
-        if let preformattedFields { bytes += preformattedFields }
+        bytes.append(contentsOf: "Server: netlab\r\nDate: ".utf8)
+        bytes.append(contentsOf: date.utf8)
+        bytes.append(contentsOf: "\r\n".utf8)
+        if let preformattedFields { bytes.append(contentsOf: preformattedFields) }
         let length = preformattedFields == nil && Self.allowsBody(status) ? contentLength : nil
-        Self.appendFields(fields + (close ? [("Connection", "close")] : []), contentLength: length, to: &bytes)
-        bytes += [0x0D, 0x0A]
+        Self.appendFields(fields, contentLength: length, to: &bytes)
+        if close { bytes.append(contentsOf: "Connection: close\r\n".utf8) }
+        bytes.append(contentsOf: "\r\n".utf8)
         return bytes
     }
 
     /// `Name: value` lines, then Content-Length when given.
     static func appendFields(_ fields: [(name: String, value: String)], contentLength: Int?, to bytes: inout [UInt8]) {
-        for field in fields { bytes += Array("\(field.name): \(field.value)\r\n".utf8) }
-        if let contentLength { bytes += Array("Content-Length: \(contentLength)\r\n".utf8) }
+        for field in fields {
+            bytes.append(contentsOf: field.name.utf8)
+            bytes.append(contentsOf: ": ".utf8)
+            bytes.append(contentsOf: field.value.utf8)
+            bytes.append(contentsOf: "\r\n".utf8)
+        }
+        if let contentLength {
+            bytes.append(contentsOf: "Content-Length: ".utf8)
+            bytes.append(contentsOf: String(contentLength).utf8)
+            bytes.append(contentsOf: "\r\n".utf8)
+        }
     }
 
     /// Bodies up to this size are read into memory and leave with the head in one send.
