@@ -118,6 +118,26 @@ final class StaticFilesTests: XCTestCase {
         _ = slow.receive(Array("GET /a.txt HTTP/1.1\r\nHo".utf8))
         XCTAssertFalse(slow.isIdle)
         XCTAssertEqual(slow.timedOut()?.status, 408)
+        XCTAssertTrue(slow.endedWithError)
+
+        // The clocks every model uses: idle timeout between requests, request timeout from a
+        // request's first byte however slowly the rest comes.
+        var clocked = HTTPServerConnection(files: files, limits: ServerLimits(), now: 100)
+        XCTAssertEqual(clocked.deadline, 115)
+        _ = clocked.receive(Array("GET /a.txt HTTP/1.1\r\nHo".utf8), now: 102)
+        XCTAssertEqual(clocked.deadline, 112)
+        _ = clocked.receive(Array("st".utf8), now: 108)
+        XCTAssertEqual(clocked.deadline, 112, "trickling bytes do not extend the request timeout")
+        XCTAssertEqual(clocked.receive(Array(": x\r\n\r\n".utf8), now: 109).map(\.status), [200])
+        XCTAssertEqual(clocked.deadline, 124)
+        XCTAssertFalse(clocked.endedWithError)
+        var closer = HTTPServerConnection(files: files, limits: ServerLimits())
+        _ = closer.receive(Array("GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+        XCTAssertTrue(closer.closing)
+        XCTAssertFalse(closer.endedWithError, "a 200 with Connection: close ends cleanly")
+        var broken = HTTPServerConnection(files: files, limits: ServerLimits())
+        XCTAssertEqual(broken.receive(Array("GET / HTTP/1.1\r\n\r\n".utf8)).map(\.status), [400])
+        XCTAssertTrue(broken.endedWithError)
     }
 
     /// The file cache serves new contents as soon as a file changes (stat says so after its

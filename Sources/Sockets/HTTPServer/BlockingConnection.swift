@@ -21,16 +21,13 @@ struct BlockingConnection {
         var machine = HTTPServerConnection(files: files, limits: limits, cache: cache)
         var dates = HTTPDate.Cache()
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        var idleSince = Clock.now
-        var requestStart: Double?
         socket.setTimeout(seconds: limits.sendTimeout)
         socket.setNoDelay()
         var answered = 0
-        var cleanEnd = true
+        var sendFailed = false
         serving: while true {
             let now = Clock.now
-            let deadline =
-                machine.isIdle ? idleSince + limits.idleTimeout : (requestStart ?? now) + limits.requestTimeout
+            let deadline = machine.deadline
             if machine.isIdle && shouldStop() { break }
             let ready: Bool
             do {
@@ -40,18 +37,10 @@ struct BlockingConnection {
             }
             if !ready {
                 guard Clock.now >= deadline else { continue }
-                if let response = machine.timedOut() {
-                    _ = try? send(response, dates: &dates)
-                    cleanEnd = false
-                }
+                if let response = machine.timedOut() { _ = try? send(response, dates: &dates) }
                 break
             }
-            let count: Int
-            do {
-                count = try buffer.withUnsafeMutableBytes { raw throws(SocketError) in try socket.receive(into: raw) }
-            } catch {
-                break
-            }
+            guard let count = try? socket.receive(into: &buffer) else { break }
             if count == 0 {
                 machine.receiveEnd()
                 break
@@ -63,22 +52,13 @@ struct BlockingConnection {
                     log.record(peer: peer, response: response, bodyBytes: sent)
                     if !response.isInterim { answered += 1 }
                 } catch {
-                    cleanEnd = false
+                    sendFailed = true
                     break serving
                 }
             }
-            if machine.closing {
-                cleanEnd = responses.last.map { $0.status < 400 } ?? true
-                break
-            }
-            if machine.isIdle {
-                idleSince = Clock.now
-                requestStart = nil
-            } else if requestStart == nil || !responses.isEmpty {
-                requestStart = Clock.now
-            }
+            if machine.closing { break }
         }
-        if cleanEnd { socket.close() } else { socket.lingeringClose() }
+        if machine.endedWithError || sendFailed { socket.lingeringClose() } else { socket.close() }
         return answered
     }
 

@@ -15,21 +15,17 @@ final class EventConnection {
     var machine: HTTPServerConnection
     var output: [Pending] = []
     var interest: Epoll.Interest = .readable
-    var idleSince: Double
-    var requestStart: Double?
     var lastProgress: Double
     /// Reading stopped: too many queued responses, or the request stream is over.
     var readPaused = false
     /// The response said close and the last one was an error: discard input until this time.
     var lingerUntil: Double?
     var closeWhenFlushed = false
-    var cleanEnd = true
 
     init(socket: Socket, peer: SocketAddress, machine: HTTPServerConnection, now: Double) {
         self.socket = socket
         self.peer = peer
         self.machine = machine
-        idleSince = now
         lastProgress = now
     }
 }
@@ -122,33 +118,22 @@ struct EventLoop {
         }
         guard !connection.readPaused else { return }
         for _ in 0..<4 {
-            let count: Int?
-            do {
-                count = try connection.socket.tryReceive(into: &buffer)
-            } catch {
-                close(connection)
-                return
+            let count: Int
+            switch receive(connection) {
+            case .gone: return
+            case .nothing: flush(connection); return
+            case .bytes(let received): count = received
             }
-            guard let count else { break }
             if count == 0 {
                 connection.machine.receiveEnd()
                 connection.readPaused = true
                 connection.closeWhenFlushed = true
                 break
             }
-            let now = Clock.now
-            let responses = connection.machine.receive(buffer[0..<count])
-            for response in responses { enqueue(response, on: connection) }
-            if connection.machine.isIdle {
-                connection.idleSince = now
-                connection.requestStart = nil
-            } else if connection.requestStart == nil || !responses.isEmpty {
-                connection.requestStart = now
-            }
+            for response in connection.machine.receive(buffer[0..<count]) { enqueue(response, on: connection) }
             if connection.machine.closing {
                 connection.readPaused = true
                 connection.closeWhenFlushed = true
-                connection.cleanEnd = responses.last.map { $0.status < 400 } ?? true
                 break
             }
             if connection.output.count >= server.limits.maxQueuedResponses {
@@ -213,10 +198,10 @@ struct EventLoop {
         }
         if connection.output.isEmpty {
             if connection.closeWhenFlushed {
-                if connection.cleanEnd {
-                    close(connection)
-                } else {
+                if connection.machine.endedWithError {
                     startLingering(connection)
+                } else {
+                    close(connection)
                 }
                 return
             }
@@ -246,18 +231,26 @@ struct EventLoop {
 
     private mutating func discard(_ connection: EventConnection) {
         for _ in 0..<16 {
-            let count: Int?
-            do {
-                count = try connection.socket.tryReceive(into: &buffer)
-            } catch {
+            switch receive(connection) {
+            case .gone, .nothing: return
+            case .bytes(0):
                 close(connection)
                 return
+            case .bytes: continue
             }
-            guard let received = count else { return }  // nothing more for now
-            if received == 0 {
-                close(connection)
-                return
-            }
+        }
+    }
+
+    enum Read { case bytes(Int), nothing, gone }
+
+    /// One non-blocking read into the loop's buffer. `.bytes(0)`: the peer closed; `.nothing`:
+    /// nothing waiting; `.gone`: the read failed and the connection is closed.
+    private mutating func receive(_ connection: EventConnection) -> Read {
+        do {
+            return try connection.socket.tryReceive(into: &buffer).map(Read.bytes) ?? .nothing
+        } catch {
+            close(connection)
+            return .gone
         }
     }
 
@@ -272,18 +265,14 @@ struct EventLoop {
                 if now - connection.lastProgress >= limits.sendTimeout { close(connection) }
                 continue
             }
-            if connection.machine.isIdle {
-                if now - connection.idleSince >= limits.idleTimeout { close(connection) }
-            } else if now - (connection.requestStart ?? now) >= limits.requestTimeout {
-                if let response = connection.machine.timedOut() {
-                    enqueue(response, on: connection)
-                    connection.readPaused = true
-                    connection.closeWhenFlushed = true
-                    connection.cleanEnd = false
-                    flush(connection)
-                } else {
-                    close(connection)
-                }
+            guard now >= connection.machine.deadline else { continue }
+            if let response = connection.machine.timedOut() {
+                enqueue(response, on: connection)
+                connection.readPaused = true
+                connection.closeWhenFlushed = true
+                flush(connection)
+            } else {
+                close(connection)
             }
         }
     }

@@ -35,14 +35,29 @@ public struct HTTPServerConnection {
     private let cache: FileCache?
     private var current: HTTPHead?
     private var refused: HTTPServerResponse?
+    private let limits: ServerLimits
     /// No more requests will be read: the last response closes the connection.
     public private(set) var closing = false
+    /// The connection is closing after an error response (4xx, 5xx): the peer may still be
+    /// sending, so the driver should close gently (see `Socket.lingeringClose`).
+    public private(set) var endedWithError = false
     public private(set) var requestsCompleted = 0
+    /// When the connection last became idle, and when the request in progress began.
+    private var idleSince: Double
+    private var requestStart: Double?
 
-    public init(files: StaticFiles, limits: ServerLimits, cache: FileCache? = nil) {
+    public init(files: StaticFiles, limits: ServerLimits, cache: FileCache? = nil, now: Double = Clock.now) {
         parser = HTTPParser(kind: .request, lenient: false, limits: limits.parser)
         self.files = files
         self.cache = cache
+        self.limits = limits
+        idleSince = now
+    }
+
+    /// When to give up waiting for the client: the idle timeout between requests, the request
+    /// timeout (from its first byte, however slowly the rest trickles in) within one.
+    public var deadline: Double {
+        isIdle ? idleSince + limits.idleTimeout : (requestStart ?? idleSince) + limits.requestTimeout
     }
 
     /// True between requests (an idle keep-alive connection), false once a request has begun.
@@ -50,7 +65,18 @@ public struct HTTPServerConnection {
 
     /// Feeds received bytes; returns the responses they complete, in order. Interim responses
     /// (100 Continue) have `isInterim` set.
-    public mutating func receive(_ bytes: some Collection<UInt8>) -> [HTTPServerResponse] {
+    public mutating func receive(_ bytes: some Collection<UInt8>, now: Double = Clock.now) -> [HTTPServerResponse] {
+        let responses = parse(bytes)
+        if isIdle {
+            idleSince = now
+            requestStart = nil
+        } else if requestStart == nil || !responses.isEmpty {
+            requestStart = now  // a request began in these bytes
+        }
+        return responses
+    }
+
+    private mutating func parse(_ bytes: some Collection<UInt8>) -> [HTTPServerResponse] {
         guard !closing else { return [] }
         var responses: [HTTPServerResponse] = []
         for event in parser.parse(bytes) {
@@ -88,6 +114,7 @@ public struct HTTPServerConnection {
     public mutating func timedOut() -> HTTPServerResponse? {
         closing = true
         guard !isIdle else { return nil }
+        endedWithError = true
         var response = HTTPServerResponse.page(408, "The request took too long to arrive.", close: true)
         response.request = current
         return response
@@ -115,6 +142,7 @@ public struct HTTPServerConnection {
         response.close = response.close || !keepAlive
         if response.close {
             closing = true
+            endedWithError = response.status >= 400
         } else if head.version.minor == 0 {
             // An HTTP/1.0 client asked to keep the connection: say that we do.
             response.fields.append(("Connection", "keep-alive"))
@@ -127,6 +155,7 @@ public struct HTTPServerConnection {
 
     private mutating func failed(_ error: HTTPParseError?) -> HTTPServerResponse {
         closing = true
+        endedWithError = true
         let status: Int
         let message: String
         if let error {
