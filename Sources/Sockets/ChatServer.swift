@@ -57,6 +57,9 @@ public final class ChatServer {
     private var summary = Summary()
 
     public func run(until shouldStop: () -> Bool) throws(SocketError) -> Summary {
+        // A member that goes away must never end the room (sends also use MSG_NOSIGNAL).
+        // SIGPIPE: replaced by Signals.ignoreBrokenPipe()
+        signal(SIGPIPE, SIG_IGN)
         let epoll = try Epoll()
         self.epoll = epoll
         listener.setNonBlocking(true)

@@ -39,16 +39,26 @@ public final class EchoServer {
         public var bytes = 0
     }
 
-    /// Serves until `shouldStop` returns true (checked every 250 ms).
+    /// Serves until `shouldStop` returns true (checked every 250 ms), then returns within a second.
     public func run(until shouldStop: @escaping @Sendable () -> Bool) throws(SocketError) -> Summary {
-        kind == .tcp ? try runStream(shouldStop) : try runDatagrams(shouldStop)
+        // A client that goes away must never end the server.
+        // SIGPIPE: replaced by Signals.ignoreBrokenPipe()
+        signal(SIGPIPE, SIG_IGN)
+        return kind == .tcp ? try runStream(shouldStop) : try runDatagrams(shouldStop)
     }
 
     private func runDatagrams(_ shouldStop: () -> Bool) throws(SocketError) -> Summary {
         var summary = Summary()
         while !shouldStop() {
             guard try socket.wait(for: .readable, timeout: 0.25) else { continue }
-            let (bytes, sender, truncated) = try socket.receiveFrom(limit: 65536)
+            let bytes: [UInt8], sender: SocketAddress, truncated: Bool
+            do {
+                (bytes, sender, truncated) = try socket.receiveFrom(limit: 65536)
+            } catch {
+                // A queued ICMP error (a client whose port closed) and the like: one datagram lost.
+                log?("recvfrom: \(error)")
+                continue
+            }
             summary.datagrams += 1
             summary.bytes += bytes.count
             log?(
@@ -70,7 +80,19 @@ public final class EchoServer {
         let idleTimeout = idleTimeout, log = log
         while !shouldStop() {
             guard try socket.wait(for: .readable, timeout: 0.25) else { continue }
-            let (connection, peer) = try socket.acceptWithAddress()
+            // Non-blocking: a client that resets while queued must not leave accept(2) waiting.
+            socket.setNonBlocking(true)
+            let accepted: (Socket, SocketAddress)?
+            do {
+                accepted = try socket.tryAccept()
+            } catch {
+                // Out of descriptors (EMFILE) and the like: log, breathe, keep serving.
+                log?("accept: \(error)")
+                usleep(10_000)
+                continue
+            }
+            guard let (connection, peer) = accepted else { continue }
+            connection.setNonBlocking(false)
             summary.connections += 1
             if active.load(ordering: .relaxed) >= maxConnections {
                 log?("\(peer) turned away: \(maxConnections) connections already")
@@ -90,15 +112,18 @@ public final class EchoServer {
                 connection.close()
             }
         }
-        let deadline = Clock.now + 1
+        // Connections see the stop within 250 ms, a blocked send within `PatientSender.slice`.
+        let deadline = Clock.now + 0.6
         while active.load(ordering: .relaxed) > 0 && Clock.now < deadline { usleep(10_000) }
         summary.bytes = total.load(ordering: .relaxed)
         return summary
     }
 
-    /// recv → send until the client closes (then close too), goes quiet, or stops reading.
+    /// recv → send until the client closes (then close too), goes quiet, stops reading, resets,
+    /// or a stop is requested.
     static func echo(_ connection: Socket, idleTimeout: Double, shouldStop: () -> Bool) -> Int {
-        connection.setTimeout(seconds: 5)  // a send blocked this long: the client stopped reading
+        // A send making no progress for 5 s: the client stopped reading.
+        let sender = PatientSender(socket: connection, stallTimeout: 5)
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         var echoed = 0
         var quietSince = Clock.now
@@ -116,11 +141,11 @@ public final class EchoServer {
                 break
             }
             if count == 0 { break }  // the client's FIN: nothing more will come
-            do {
-                try connection.sendAll(buffer[..<count])
-            } catch {
-                break
+            // Gone, stalled or stopping: close this one, whatever the reason.
+            let sent = buffer.withUnsafeBytes { raw in
+                (try? sender.sendAll(UnsafeRawBufferPointer(rebasing: raw[..<count]), giveUp: shouldStop)) != nil
             }
+            if !sent { break }
             echoed += count
             quietSince = Clock.now
         }

@@ -91,6 +91,8 @@ struct ServerHTTP: ParsableCommand {
         var line = "stopped: \(summary.connections) connection\(summary.connections == 1 ? "" : "s")"
         if model != .fork { line += ", \(summary.requests) request\(summary.requests == 1 ? "" : "s") answered" }
         if summary.refused > 0 { line += ", \(summary.refused) turned away (503)" }
+        if summary.clientsGone > 0 { line += ", \(summary.clientsGone) ended by the client mid-way (reset or closed)" }
+        if summary.childrenKilled > 0 { line += ", \(summary.childrenKilled) children killed by a signal" }
         Console.error(line)
     }
 }

@@ -179,6 +179,7 @@ struct EventLoop {
                     let count = sendfile(socket.descriptor, file.descriptor, &position, remaining)
                     if count < 0 {
                         if errno == EAGAIN || errno == EINTR { break }
+                        // EPIPE, ECONNRESET: the client went away mid-download (counted below).
                         throw SocketError("sendfile")
                     }
                     if count == 0 { throw SocketError("sendfile", code: EIO, detail: "file shorter than announced") }
@@ -193,7 +194,8 @@ struct EventLoop {
                 break
             }
         } catch {
-            close(connection)
+            let code = (error as? SocketError)?.code ?? 0
+            close(connection, clientGone: SendFailure.classify(code, "send") == .clientGone)
             return
         }
         if connection.output.isEmpty {
@@ -249,7 +251,10 @@ struct EventLoop {
         do {
             return try connection.socket.tryReceive(into: &buffer).map(Read.bytes) ?? .nothing
         } catch {
-            close(connection)
+            // ECONNRESET: the client reset (SO_LINGER 0, a crash) before or during a request. A
+            // reset after an error response, while lingering, is how such connections often end.
+            let gone = SendFailure.classify(error.code, error.operation) == .clientGone
+            close(connection, clientGone: gone && connection.lingerUntil == nil)
             return .gone
         }
     }
@@ -277,9 +282,10 @@ struct EventLoop {
         }
     }
 
-    private mutating func close(_ connection: EventConnection) {
+    private mutating func close(_ connection: EventConnection, clientGone: Bool = false) {
         let descriptor = connection.socket.descriptor
         guard connections.remove(descriptor) != nil else { return }
+        if clientGone { summary.clientsGone += 1 }
         epoll.remove(descriptor)
         connection.socket.close()
     }

@@ -29,6 +29,11 @@ public final class HTTPServer {
         public var requests = 0
         /// Connections turned away with 503 because `maxConnections` were busy.
         public var refused = 0
+        /// Connections the client reset or closed under a response (EPIPE, ECONNRESET): closed
+        /// quietly and counted, never a failure of the server.
+        public var clientsGone = 0
+        /// The fork model: children that died of a signal instead of exiting (SIGPIPE, a crash).
+        public var childrenKilled = 0
     }
 
     public init(root: String, host: String, port: UInt16, model: ServerModel, limits: ServerLimits, log: AccessLog)
@@ -45,9 +50,13 @@ public final class HTTPServer {
     /// `http://127.0.0.1:8080/` or `http://[::1]:8080/`.
     public var url: String { "http://\(address)/" }
 
-    /// Serves until `shouldStop` returns true (checked at least every 250 ms).
+    /// Serves until `shouldStop` returns true (checked at least every 250 ms), then returns
+    /// within a second: responses in progress get `BlockingConnection.stopGrace`, then are cut.
     public func run(until shouldStop: @escaping @Sendable () -> Bool) throws(SocketError) -> Summary {
-        switch model {
+        // A client that goes away must never end the server: sendfile(2) cannot take MSG_NOSIGNAL.
+        // SIGPIPE: replaced by Signals.ignoreBrokenPipe()
+        signal(SIGPIPE, SIG_IGN)
+        return switch model {
         case .serial: try runSerial(shouldStop)
         case .fork: try runForking(shouldStop)
         case .threads: try runThreads(shouldStop)
@@ -55,13 +64,26 @@ public final class HTTPServer {
         }
     }
 
-    /// Waits for the next connection, waking every 250 ms to look at `shouldStop`.
-    func nextConnection(_ shouldStop: () -> Bool) throws(SocketError) -> (Socket, SocketAddress)? {
+    /// Waits for the next connection, waking every 250 ms to look at `shouldStop` and to run
+    /// `meanwhile` (the fork model reaps its children there).
+    func nextConnection(_ shouldStop: () -> Bool, meanwhile: () -> Void = {}) throws(SocketError) -> (
+        Socket, SocketAddress
+    )? {
         while !shouldStop() {
+            meanwhile()
             guard try listener.wait(for: .readable, timeout: 0.25) else { continue }
             listener.setNonBlocking(true)
             defer { listener.setNonBlocking(false) }
-            if let accepted = try listener.tryAccept() {
+            let accepted: (Socket, SocketAddress)?
+            do {
+                accepted = try listener.tryAccept()
+            } catch {
+                // Out of descriptors (EMFILE) and the like: log, breathe, keep serving.
+                log.write("netlab: \(error)")
+                usleep(10_000)
+                continue
+            }
+            if let accepted {
                 accepted.0.setNonBlocking(false)
                 return accepted
             }
@@ -76,7 +98,9 @@ public final class HTTPServer {
             summary.connections += 1
             let connection = BlockingConnection(
                 socket: socket, peer: peer, files: files, limits: limits, log: log, cache: cache)
-            summary.requests += connection.serve(shouldStop: shouldStop)
+            let outcome = connection.serve(shouldStop: shouldStop)
+            summary.requests += outcome.answered
+            if outcome.clientGone { summary.clientsGone += 1 }
         }
         return summary
     }
@@ -84,6 +108,7 @@ public final class HTTPServer {
     private func runThreads(_ shouldStop: @escaping @Sendable () -> Bool) throws(SocketError) -> Summary {
         let active = Atomic<Int>(0)
         let requests = Atomic<Int>(0)
+        let gone = Atomic<Int>(0)
         var summary = Summary()
         let files = files, limits = limits, log = log
         while let (socket, peer) = try nextConnection(shouldStop) {
@@ -97,7 +122,9 @@ public final class HTTPServer {
             let started = Threads.detach {
                 let connection = BlockingConnection(
                     socket: socket, peer: peer, files: files, limits: limits, log: log, cache: FileCache())
-                requests.add(connection.serve(shouldStop: shouldStop), ordering: .relaxed)
+                let outcome = connection.serve(shouldStop: shouldStop)
+                requests.add(outcome.answered, ordering: .relaxed)
+                if outcome.clientGone { gone.add(1, ordering: .relaxed) }
                 active.subtract(1, ordering: .relaxed)
             }
             if !started {
@@ -106,27 +133,37 @@ public final class HTTPServer {
                 refuse(socket, peer: peer)
             }
         }
-        // Let connections in progress finish their current request (up to 2 s).
-        let deadline = Clock.now + 2
+        // Connections see the stop within 250 ms and close; a response in progress gets
+        // `stopGrace`. Waiting longer would break the promise of a stop within a second.
+        let deadline = Clock.now + BlockingConnection.stopGrace + 0.3
         while active.load(ordering: .relaxed) > 0 && Clock.now < deadline { usleep(10_000) }
         summary.requests = requests.load(ordering: .relaxed)
+        summary.clientsGone = gone.load(ordering: .relaxed)
         return summary
     }
 
     private func runForking(_ shouldStop: () -> Bool) throws(SocketError) -> Summary {
         var summary = Summary()
         var children = Set<pid_t>()
+        var stopping = false
         func reap(blocking: Bool = false) {
             while !children.isEmpty {
                 var status: Int32 = 0
                 let pid = waitpid(-1, &status, blocking ? 0 : WNOHANG)
+                if pid < 0 && errno == EINTR { continue }
                 if pid <= 0 { return }
                 children.remove(pid)
+                // A child reports through its exit status (see `childExit`).
+                if status & 0x7F == 0 {
+                    if (status >> 8) & 0xFF == Self.childExitClientGone { summary.clientsGone += 1 }
+                } else if !(stopping && status & 0x7F == SIGTERM) {
+                    summary.childrenKilled += 1
+                }
             }
         }
-        while true {
-            reap()
-            guard let (socket, peer) = try nextConnection(shouldStop) else { break }
+        // Reaped at every wake of the accept loop too: a child that finished while no client
+        // came stays a zombie for at most 250 ms.
+        while let (socket, peer) = try nextConnection(shouldStop, meanwhile: { reap() }) {
             summary.connections += 1
             reap()
             if children.count >= limits.maxConnections {
@@ -140,10 +177,10 @@ public final class HTTPServer {
                 signal(SIGINT, SIG_DFL)
                 signal(SIGTERM, SIG_DFL)
                 listener.close()
-                BlockingConnection(
+                let outcome = BlockingConnection(
                     socket: socket, peer: peer, files: files, limits: limits, log: log, cache: FileCache()
                 ).serve { false }
-                _exit(0)
+                _exit(outcome.clientGone ? Self.childExitClientGone : 0)
             }
             if pid < 0 {
                 summary.refused += 1
@@ -153,16 +190,22 @@ public final class HTTPServer {
             children.insert(pid)
             socket.close()  // the child has its own copy of the descriptor
         }
-        // Children finish the request they are on; wait up to 2 s, then stop them.
-        let deadline = Clock.now + 2
+        // Children finish the response they are on within `stopGrace`, then are stopped:
+        // the whole stop, summary included, stays under a second.
+        let deadline = Clock.now + BlockingConnection.stopGrace
+        reap()
         while !children.isEmpty && Clock.now < deadline {
-            reap()
             usleep(10_000)
+            reap()
         }
+        stopping = true
         for child in children { kill(child, SIGTERM) }
         reap(blocking: true)
         return summary
     }
+
+    /// A forked child's exit status when its client went away (reset, or closed under a response).
+    static let childExitClientGone: Int32 = 3
 
     /// Too many connections: a short 503 and close, without waiting on the client.
     func refuse(_ socket: Socket, peer: SocketAddress) {

@@ -33,18 +33,30 @@ public enum FileTransfer {
     /// A JSON object with the same 4-byte length prefix as `Framing.length`.
     static func frame(_ object: FlatJSON) -> [UInt8] { Framing.length.encode(Array(object.encoded.utf8)) }
 
-    /// Reads exactly `count` bytes, waiting at most `timeout` seconds for each piece.
-    static func readExactly(_ socket: Socket, _ count: Int, timeout: Double) throws(Failure) -> [UInt8] {
-        var result: [UInt8] = []
-        result.reserveCapacity(count)
-        while result.count < count {
-            let ready: Bool
+    /// Waits until `socket` is readable, at most `timeout` seconds, looking at `shouldStop`
+    /// every 250 ms (a receiving server must stop within a second, whatever its senders do).
+    static func waitReadable(_ socket: Socket, timeout: Double, shouldStop: () -> Bool) throws(Failure) {
+        let deadline = Clock.now + timeout
+        while true {
+            if shouldStop() { throw Failure("the receiver is stopping") }
+            let left = deadline - Clock.now
+            guard left > 0 else { throw Failure("timed out after \(Int(timeout)) s waiting for data") }
             do {
-                ready = try socket.wait(for: .readable, timeout: timeout)
+                if try socket.wait(for: .readable, timeout: min(left, 0.25)) { return }
             } catch {
                 throw Failure(error.description)
             }
-            guard ready else { throw Failure("timed out after \(Int(timeout)) s waiting for data") }
+        }
+    }
+
+    /// Reads exactly `count` bytes, waiting at most `timeout` seconds for each piece.
+    static func readExactly(_ socket: Socket, _ count: Int, timeout: Double, shouldStop: () -> Bool = { false })
+        throws(Failure) -> [UInt8]
+    {
+        var result: [UInt8] = []
+        result.reserveCapacity(count)
+        while result.count < count {
+            try waitReadable(socket, timeout: timeout, shouldStop: shouldStop)
             let piece: [UInt8]
             do {
                 piece = try socket.receive(limit: min(count - result.count, 65536))
@@ -59,11 +71,13 @@ public enum FileTransfer {
         return result
     }
 
-    static func readFrame(_ socket: Socket, timeout: Double) throws(Failure) -> FlatJSON {
-        let prefix = try readExactly(socket, 4, timeout: timeout)
+    static func readFrame(_ socket: Socket, timeout: Double, shouldStop: () -> Bool = { false }) throws(Failure)
+        -> FlatJSON
+    {
+        let prefix = try readExactly(socket, 4, timeout: timeout, shouldStop: shouldStop)
         let length = prefix.reduce(0) { $0 << 8 | Int($1) }
         guard length > 0, length <= maxHeaderBytes else { throw Failure("header length \(length) is out of range") }
-        let body = try readExactly(socket, length, timeout: timeout)
+        let body = try readExactly(socket, length, timeout: timeout, shouldStop: shouldStop)
         do {
             return try FlatJSON.decode(body)
         } catch {
@@ -186,11 +200,28 @@ public final class FileReceiver {
         public var refused = 0
     }
 
+    /// Receives until `shouldStop` returns true, then returns within a second: transfers in
+    /// progress see the stop within 250 ms and remove their partial files.
     public func run(until shouldStop: @escaping @Sendable () -> Bool) throws(SocketError) -> Summary {
+        // A sender that goes away must never end the receiver.
+        // SIGPIPE: replaced by Signals.ignoreBrokenPipe()
+        signal(SIGPIPE, SIG_IGN)
         let received = Atomic<Int>(0), refused = Atomic<Int>(0), active = Atomic<Int>(0)
+        listener.setNonBlocking(true)
         while !shouldStop() {
             guard try listener.wait(for: .readable, timeout: 0.25) else { continue }
-            let (socket, peer) = try listener.acceptWithAddress()
+            // Non-blocking: a sender that resets while queued must not leave accept(2) waiting.
+            let accepted: (Socket, SocketAddress)?
+            do {
+                accepted = try listener.tryAccept()
+            } catch {
+                // Out of descriptors (EMFILE) and the like: log, breathe, keep accepting.
+                log?("accept: \(error)")
+                usleep(10_000)
+                continue
+            }
+            guard let (socket, peer) = accepted else { continue }
+            socket.setNonBlocking(false)
             guard active.load(ordering: .relaxed) < maxConnections else {
                 Self.reply(socket, FlatJSON([("ok", .bool(false)), ("error", .string("busy: try again later"))]))
                 continue
@@ -198,13 +229,17 @@ public final class FileReceiver {
             active.add(1, ordering: .relaxed)
             let receiver = Transfer(
                 directory: directory, maxFileBytes: maxFileBytes, overwrite: overwrite, timeout: timeout, log: log)
-            Threads.detach {
-                let ok = receiver.receive(socket, peer: peer)
+            let started = Threads.detach {
+                let ok = receiver.receive(socket, peer: peer, shouldStop: shouldStop)
                 if ok { received.add(1, ordering: .relaxed) } else { refused.add(1, ordering: .relaxed) }
                 active.subtract(1, ordering: .relaxed)
             }
+            if !started {
+                active.subtract(1, ordering: .relaxed)
+                Self.reply(socket, FlatJSON([("ok", .bool(false)), ("error", .string("busy: try again later"))]))
+            }
         }
-        let deadline = Clock.now + 2
+        let deadline = Clock.now + 0.6
         while active.load(ordering: .relaxed) > 0 && Clock.now < deadline { usleep(10_000) }
         return Summary(received: received.load(ordering: .relaxed), refused: refused.load(ordering: .relaxed))
     }
@@ -222,9 +257,9 @@ public final class FileReceiver {
         let timeout: Double
         let log: (@Sendable (String) -> Void)?
 
-        func receive(_ socket: Socket, peer: SocketAddress) -> Bool {
+        func receive(_ socket: Socket, peer: SocketAddress, shouldStop: () -> Bool) -> Bool {
             do {
-                let result = try store(socket)
+                let result = try store(socket, shouldStop: shouldStop)
                 FileReceiver.reply(
                     socket,
                     FlatJSON([
@@ -237,13 +272,19 @@ public final class FileReceiver {
                 return true
             } catch {
                 log?("\(peer): refused: \(error.reason)")
-                FileReceiver.reply(socket, FlatJSON([("ok", .bool(false)), ("error", .string(error.reason))]))
+                if shouldStop() {
+                    socket.close()  // no lingering: the stop must not wait on this sender
+                } else {
+                    FileReceiver.reply(socket, FlatJSON([("ok", .bool(false)), ("error", .string(error.reason))]))
+                }
                 return false
             }
         }
 
-        func store(_ socket: Socket) throws(FileTransfer.Failure) -> (name: String, size: Int, sha256: String) {
-            let header = try FileTransfer.readFrame(socket, timeout: timeout)
+        func store(_ socket: Socket, shouldStop: () -> Bool) throws(FileTransfer.Failure) -> (
+            name: String, size: Int, sha256: String
+        ) {
+            let header = try FileTransfer.readFrame(socket, timeout: timeout, shouldStop: shouldStop)
             guard let name = header.string("name"), let size = header.integer("size"),
                 let expected = header.string("sha256")
             else { throw .init("the header needs name, size and sha256") }
@@ -282,8 +323,11 @@ public final class FileReceiver {
             var buffer = [UInt8](repeating: 0, count: FileTransfer.chunk)
             var done = 0
             while done < size {
-                let ready = (try? socket.wait(for: .readable, timeout: timeout)) ?? false
-                guard ready else { throw .init("timed out after \(done) of \(size) bytes") }
+                do {
+                    try FileTransfer.waitReadable(socket, timeout: timeout, shouldStop: shouldStop)
+                } catch {
+                    throw .init("\(error.reason) after \(done) of \(size) bytes")
+                }
                 let count: Int
                 do {
                     count = try socket.receive(into: &buffer, limit: size - done)
