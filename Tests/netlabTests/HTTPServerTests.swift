@@ -143,6 +143,9 @@ final class HTTPServerTests: XCTestCase {
             ("bare LF", "GET / HTTP/1.1\nHost: x\n\n", 400),
             ("HTTP/1.0 without Host", "GET /hello.txt HTTP/1.0\r\n\r\n", 200),
         ]
+        // The traversal targets aim at a real file beside the root (in this test's own directory).
+        let secret = site.base.appendingPathComponent("netlab-secret.txt").path
+        XCTAssertEqual(try String(contentsOfFile: secret, encoding: .utf8), "secret\n")
         for model in Self.models {
             let server = try start(model, site)
             defer { server.stop() }

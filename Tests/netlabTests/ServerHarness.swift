@@ -53,7 +53,62 @@ final class ServerProcess {
         return process.terminationStatus
     }
 
+    /// Sends `signal` (SIGINT or SIGTERM) and measures how long the server takes to exit (up to
+    /// 10 s; then it is killed). Returns the exit status and the seconds.
+    func stop(with signal: Int32) -> (status: Int32, seconds: Double) {
+        let started = Clock.now
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        let deadline = started + 10
+        while process.isRunning && Clock.now < deadline { Thread.sleep(forTimeInterval: 0.002) }
+        let seconds = Clock.now - started
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        return (process.terminationStatus, seconds)
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// The server's open descriptors (/proc/PID/fd).
+    var openDescriptors: Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+    }
+
+    /// The server's children that are zombies (state Z in /proc/N/stat, parent the server).
+    var zombieChildren: Set<Int32> { ProcessTable.children(of: pid, inState: "Z") }
+
+    /// The last line on stderr that starts with `stopped:` (the summary), waiting briefly for it.
+    var summaryLine: String? {
+        _ = errors.wait(until: Date() + 2) { $0.contains { $0.1.hasPrefix("stopped:") } }
+        return errors.snapshot.last { $0.1.hasPrefix("stopped:") }?.1
+    }
+
     deinit { if process.isRunning { process.terminate() } }
+}
+
+/// /proc, read the way ps(1) does.
+enum ProcessTable {
+    /// Processes whose parent is `parent` and whose state letter is `state`.
+    static func children(of parent: Int32, inState state: Character) -> Set<Int32> {
+        var found = Set<Int32>()
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // After "pid (comm) ": state, ppid, ... (comm may hold spaces and parentheses).
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, fields[0].first == state, Int32(fields[1]) == parent { found.insert(pid) }
+        }
+        return found
+    }
+}
+
+/// A number from the summary line: the integer before `label` (`12 ended by the client`), or 0.
+func count(in line: String, before label: String) -> Int {
+    guard let range = line.range(of: " " + label) else { return 0 }
+    return Int(line[..<range.lowerBound].split(whereSeparator: { !$0.isNumber }).last ?? "") ?? 0
 }
 
 /// Raw client helpers: exact bytes in, everything the server sends until it closes (or a
@@ -142,14 +197,19 @@ enum Curl {
     }
 }
 
-/// A served directory with known contents, removed afterwards.
+/// A served directory with known contents, inside a fresh temporary directory of its own (with
+/// the secret beside the root that traversal attempts aim at), all removed afterwards: no fixed
+/// path in the shared temporary directory, so root and plain-user runs never meet.
 final class SiteDirectory {
+    /// The per-test directory: `site/` (the root) and `netlab-secret.txt` beside it.
+    let base: URL
     let url: URL
     var path: String { url.path }
     let bigFile: Data
 
     init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-site-\(UUID().uuidString)")
+        base = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-test-\(UUID().uuidString)")
+        url = base.appendingPathComponent("site")
         let manager = FileManager.default
         try manager.createDirectory(at: url.appendingPathComponent("docs"), withIntermediateDirectories: true)
         try manager.createDirectory(at: url.appendingPathComponent("empty"), withIntermediateDirectories: true)
@@ -170,5 +230,26 @@ final class SiteDirectory {
             atPath: url.appendingPathComponent("inside.txt").path, withDestinationPath: "hello.txt")
     }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    /// Writes `size` bytes from a seeded generator under the root (large downloads for the
+    /// hostile-client tests: far more than socket buffers hold). Returns the path below the root.
+    @discardableResult
+    func addFile(_ name: String, size: Int, seed: UInt64 = 1) throws -> String {
+        var generator = DifferentialTests.SeededGenerator(state: seed)
+        var bytes = [UInt8](repeating: 0, count: size)
+        bytes.withUnsafeMutableBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                var word = generator.next()
+                let n = min(8, raw.count - offset)
+                withUnsafeBytes(of: &word) {
+                    raw.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: n)
+                }
+                offset += n
+            }
+        }
+        try Data(bytes).write(to: url.appendingPathComponent(name))
+        return "/" + name
+    }
+
+    deinit { try? FileManager.default.removeItem(at: base) }
 }
