@@ -24,7 +24,7 @@ struct BlockingConnection {
 
     /// Seconds a response in progress may still take once a stop was requested: the whole stop,
     /// summary included, must stay under a second.
-    static let stopGrace = 0.4
+    static let stopGrace = 0.3
 
     /// Serves until the client closes or goes away, a timeout passes, a response closes the
     /// connection, or `shouldStop` says so (a request half-received is dropped; a response

@@ -135,7 +135,7 @@ public final class HTTPServer {
         }
         // Connections see the stop within 250 ms and close; a response in progress gets
         // `stopGrace`. Waiting longer would break the promise of a stop within a second.
-        let deadline = Clock.now + BlockingConnection.stopGrace + 0.3
+        let deadline = Clock.now + BlockingConnection.stopGrace + 0.2
         while active.load(ordering: .relaxed) > 0 && Clock.now < deadline { usleep(10_000) }
         summary.requests = requests.load(ordering: .relaxed)
         summary.clientsGone = gone.load(ordering: .relaxed)
