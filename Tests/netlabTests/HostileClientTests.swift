@@ -81,8 +81,8 @@ final class HostileClientTests: XCTestCase {
                         let one = "GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"
                         try socket.sendAll(Array((String(repeating: one, count: 3) + one.prefix(20)).utf8))
                         halfCloseAnswer = [200, 200, 200]
-                        // Let the three answers arrive unread: closing then sends RST, not FIN.
-                        Thread.sleep(forTimeInterval: 0.2)
+                        // Wait until answers arrive, unread: closing then sends RST, not FIN.
+                        XCTAssertTrue(try socket.wait(for: .readable, timeout: 5), label)
                     case .keepAliveIdle:
                         XCTAssertNil(HostileClient.get(socket), label)
                     case .continueWait:
@@ -155,7 +155,10 @@ final class HostileClientTests: XCTestCase {
         XCTAssertEqual(server.openDescriptors, descriptors, "descriptors leaked")
         let stop = server.stop(with: SIGTERM)
         XCTAssertEqual(stop.status, 0)
-        XCTAssertTrue(server.summaryLine?.hasPrefix("stopped: 200 connections") ?? false, "\(server.summaryLine ?? "")")
+        // A client reset while still in the listen queue may never reach accept(2) (ECONNABORTED).
+        let summary = server.summaryLine ?? ""
+        XCTAssertTrue((150...200).contains(count(in: summary, before: "connections")), summary)
+        XCTAssertFalse(summary.contains("killed"), summary)
     }
 
     /// SIGTERM or SIGINT stops every server within a second, summary included, even with a
