@@ -187,6 +187,8 @@ final class SoakTests: XCTestCase {
         let actions = Int(ProcessInfo.processInfo.environment["NETLAB_SOAK_ACTIONS"] ?? "") ?? 2000
         let seed = UInt64(ProcessInfo.processInfo.environment["NETLAB_SOAK_SEED"] ?? "") ?? 1
         let serial = model == "serial"
+        // Each model gets its own action sequences (same seed, different streams).
+        let stream = UInt64(HTTPServerTests.models.firstIndex(of: model) ?? 0) * 100
         // The serial model serves one client at a time by design: two clients, so a slow action
         // holds up at most one other.
         let workers = serial ? 2 : 6
@@ -212,7 +214,7 @@ final class SoakTests: XCTestCase {
             group.enter()
             let share = actions / workers + (worker < actions % workers ? 1 : 0)
             let thread = Thread {
-                var generator = DifferentialTests.SeededGenerator(state: seed &* 1000 &+ UInt64(worker))
+                var generator = DifferentialTests.SeededGenerator(state: seed &* 1000 &+ stream &+ UInt64(worker))
                 for _ in 0..<share where Clock.now - started < timeLimit {
                     let action = weighted.randomElement(using: &generator)!
                     let departure = action.departure(Departure.allCases.randomElement(using: &generator)!)
