@@ -153,7 +153,8 @@ public final class HTTPServer {
                 if pid < 0 && errno == EINTR { continue }
                 if pid <= 0 { return }
                 children.remove(pid)
-                // A child reports through its exit status (see `childExit`).
+                // A child reports through its exit status (`childExitClientGone`). WIFEXITED,
+                // WEXITSTATUS and WTERMSIG by hand: the C macros do not import into Swift.
                 if status & 0x7F == 0 {
                     if (status >> 8) & 0xFF == Self.childExitClientGone { summary.clientsGone += 1 }
                 } else if !(stopping && status & 0x7F == SIGTERM) {
