@@ -11,7 +11,11 @@ let package = Package(
         .library(name: "Labs", targets: ["Labs"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Errno as a typed value (Sockets' errors).
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        // SHA-256 for file transfers (BoringSSL's assembly: about 3x faster than a hand-written one).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(
@@ -19,24 +23,34 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
-        .target(name: "Capture", dependencies: ["CPcap"]),
+        // Signals in one place: SIGPIPE ignored, SIGINT/SIGTERM as stop requests (Atomics only).
+        .target(name: "ProcessControl"),
+        .target(name: "Capture", dependencies: ["CPcap", "ProcessControl"]),
         // Inspect is pure protocol knowledge: it depends on nothing but the standard library.
         .target(name: "Inspect"),
         // epoll and accept4, which Swift's Glibc module leaves out.
         .target(name: "CSockets"),
-        .target(name: "Sockets", dependencies: ["Inspect", "CSockets"]),
+        .target(
+            name: "Sockets",
+            dependencies: [
+                "Inspect", "CSockets", "ProcessControl",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The guided demos and exercises: they run sockets and captures together and narrate.
-        .target(name: "Labs", dependencies: ["Inspect", "Capture", "Sockets"]),
+        .target(name: "Labs", dependencies: ["Inspect", "Capture", "Sockets", "ProcessControl"]),
         .executableTarget(
             name: "netlab",
             dependencies: [
-                "Inspect", "Capture", "Sockets", "Labs",
+                "Inspect", "Capture", "Sockets", "Labs", "ProcessControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(name: "InspectTests", dependencies: ["Inspect"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Inspect"]),
-        .testTarget(name: "SocketsTests", dependencies: ["Sockets", "Inspect"]),
+        .testTarget(name: "SocketsTests", dependencies: ["Sockets", "Inspect", "ProcessControl"]),
         // Depends on the executable so `swift test` builds it: these tests run the real binary.
         .testTarget(name: "netlabTests", dependencies: ["netlab", "Inspect", "Capture", "Sockets", "Labs"]),
     ],

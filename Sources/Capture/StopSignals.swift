@@ -1,37 +1,30 @@
 import CPcap
+import ProcessControl
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// The one place netlab handles SIGINT and SIGTERM: they break the loop of the capture
-/// registered here, so the caller can print its summary and exit cleanly.
+/// Stops a capture on SIGINT/SIGTERM: ProcessControl's `Signals` owns the handlers; this only
+/// registers `pcap_breakloop` on the capture's handle as the interrupter, so a blocked read returns
+/// at once and the caller can print its summary.
 public enum StopSignals {
-    nonisolated(unsafe) private static var target: OpaquePointer?
-    nonisolated(unsafe) private static var stopRequested: sig_atomic_t = 0
-
     /// Routes SIGINT and SIGTERM to `handle.breakLoop()` until `release()`.
     public static func route(to handle: CaptureHandle) {
-        target = handle.rawHandle
-        install()
+        Signals.ignoreBrokenPipe()
+        Signals.setInterrupter(
+            { context in
+                if let context { pcap_breakloop(OpaquePointer(context)) }
+            }, context: UnsafeMutableRawPointer(handle.rawHandle))
+        Signals.installStopHandlers()
     }
 
     /// Installs the handlers without a capture (programs that poll `requested`).
     public static func install() {
-        let handler: @convention(c) (Int32) -> Void = { _ in
-            StopSignals.stopRequested = 1
-            if let target = StopSignals.target { pcap_breakloop(target) }
-        }
-        signal(SIGINT, handler)
-        signal(SIGTERM, handler)
+        Signals.ignoreBrokenPipe()
+        Signals.installStopHandlers()
     }
 
     /// True once SIGINT or SIGTERM arrived.
-    public static var requested: Bool { stopRequested != 0 }
+    public static var requested: Bool { Signals.stopRequested }
 
     public static func release() {
-        target = nil
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+        Signals.restoreDefaults()
     }
 }

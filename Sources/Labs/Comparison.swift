@@ -1,5 +1,6 @@
 import CSockets
 import Foundation
+import ProcessControl
 import Sockets
 
 /// The same message stream over UDP and over TCP through one impaired path, measured side by

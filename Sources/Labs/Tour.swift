@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import ProcessControl
 import Inspect
 import Sockets
 

@@ -74,7 +74,7 @@ public enum Resolver {
             let what = [host, service].compactMap { $0 }.joined(separator: " ")
             var detail = String(cString: gai_strerror(status))
             if status == EAI_SYSTEM { detail += " (\(String(cString: strerror(errno))))" }
-            throw SocketError("getaddrinfo \(what)", code: status == EAI_SYSTEM ? errno : 0, detail: detail)
+            throw SocketError.nameResolution(what, detail: detail, code: status == EAI_SYSTEM ? errno : 0)
         }
         defer { freeaddrinfo(first) }
         var entries: [Entry] = []

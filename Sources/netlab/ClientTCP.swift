@@ -1,3 +1,4 @@
+import ProcessControl
 import ArgumentParser
 import Capture
 import Sockets
@@ -47,9 +48,9 @@ struct ClientTCP: ParsableCommand {
         let local = socket.localAddress.map(\.description) ?? "?"
         let peer = socket.peerAddress.map(\.description) ?? "\(host):\(port)"
         Console.error("connected to \(peer) from \(local)")
-        StopSignals.install()
+        Signals.installStopHandlers()
         do {
-            let summary = try StreamClient.run(socket, linger: linger) { StopSignals.requested }
+            let summary = try StreamClient.run(socket, linger: linger) { Signals.stopRequested }
             Console.error(
                 "\(summary.serverClosedFirst ? "the server closed the connection" : "closed") — "
                     + "sent \(summary.sent) bytes, received \(summary.received)")

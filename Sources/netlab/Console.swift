@@ -15,7 +15,6 @@ final class Console {
 
     init(flushEachRecord: Bool) {
         self.flushEachRecord = flushEachRecord
-        signal(SIGPIPE, SIG_IGN)
     }
 
     /// Call after appending a record to `buffer`.

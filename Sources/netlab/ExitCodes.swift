@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Sockets
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -19,49 +20,75 @@ enum ExitCodes {
     static let tempFailure: Int32 = 75
     static let protocolError: Int32 = 76
     static let permission: Int32 = 77
+}
 
-    static func code(for error: CaptureError) -> Int32 {
-        switch error {
-        case .noSuchInterface, .interfaceDown: unavailable
-        case .permissionDenied: permission
-        case .fileNotFound: noInput
-        case .unreadableFile: dataError
-        case .badFilter: usage
-        case .cannotWrite: cannotCreate
-        case .failed: software
+/// What a command reports when it fails: one line for stderr (no stack trace) and a sysexits(3)
+/// code. Every error a command lets out conforms, and `Netlab.main` prints it; the code comes
+/// from the error's type and errno, never from its text.
+protocol CommandFailure: Error {
+    var message: String { get }
+    var exitCode: Int32 { get }
+}
+
+/// A failure a command words itself.
+struct Failure: CommandFailure {
+    var message: String
+    var exitCode: Int32
+    init(_ message: String, exitCode: Int32) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+}
+
+extension CaptureError: CommandFailure {
+    var message: String { description }
+    var exitCode: Int32 {
+        switch self {
+        case .noSuchInterface, .interfaceDown: ExitCodes.unavailable
+        case .permissionDenied: ExitCodes.permission
+        case .fileNotFound: ExitCodes.noInput
+        case .unreadableFile: ExitCodes.dataError
+        case .badFilter: ExitCodes.usage
+        case .cannotWrite: ExitCodes.cannotCreate
+        case .failed: ExitCodes.software
+        }
+    }
+}
+
+extension SocketError: CommandFailure {
+    var message: String { description + hint }
+
+    var exitCode: Int32 {
+        switch kind {
+        case .nameResolution: return ExitCodes.noHost
+        case .invalid: return ExitCodes.usage
+        case .system: break
+        }
+        switch errno {
+        case .noSuchFileOrDirectory?, .notDirectory?: return ExitCodes.noInput
+        case .permissionDenied?, .notPermitted?: return ExitCodes.permission
+        case .timedOut?, .resourceTemporarilyUnavailable?: return ExitCodes.tempFailure
+        case .addressInUse?, .addressNotAvailable?, .connectionRefused?, .noRouteToHost?, .networkUnreachable?,
+            .connectionReset?:
+            return ExitCodes.unavailable
+        default: return ExitCodes.ioError
         }
     }
 
-    static func code(for error: SocketError) -> Int32 {
-        if error.operation.hasPrefix("getaddrinfo") { return noHost }
-        switch error.code {
-        case ENOENT, ENOTDIR: return noInput
-        case EACCES, EPERM: return permission
-        case ETIMEDOUT, EAGAIN: return tempFailure
-        case EADDRINUSE, EADDRNOTAVAIL, ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ECONNRESET: return unavailable
-        default: return error.detail != nil && error.code == 0 ? usage : ioError
+    /// A next step for the errors students meet most.
+    private var hint: String {
+        switch errno {
+        case .addressInUse?: " — another program uses that port (try --port 0 for a free one, or `ss -ltnp` to see who)"
+        case .permissionDenied?: " — ports below 1024 need root (or CAP_NET_BIND_SERVICE)"
+        case .connectionRefused?: " — nothing listens on that port"
+        default: ""
         }
     }
 }
 
-/// Prints one clear line on stderr and exits with the error's code (no stack trace).
-func failure(_ error: SocketError) -> ExitCode {
-    Console.error("netlab: \(error)\(hint(for: error))")
-    return ExitCode(ExitCodes.code(for: error))
-}
-
-/// A next step for the errors students meet most.
-private func hint(for error: SocketError) -> String {
-    switch error.code {
-    case EADDRINUSE: " — another program uses that port (try --port 0 for a free one, or `ss -ltnp` to see who)"
-    case EACCES where error.operation.hasPrefix("bind"): " — ports below 1024 need root"
-    case ECONNREFUSED: " — nothing listens on that port"
-    default: ""
-    }
-}
-
-/// Prints one clear line on stderr and exits with the error's code (no stack trace).
-func fail(_ error: CaptureError) -> ExitCode {
-    Console.error("netlab: \(error)")
-    return ExitCode(ExitCodes.code(for: error))
+/// Prints the failure's line on stderr and gives its exit code, for commands that catch an error
+/// to add context before exiting.
+func failure(_ error: some CommandFailure) -> ExitCode {
+    Console.error("netlab: \(error.message)")
+    return ExitCode(error.exitCode)
 }

@@ -60,6 +60,6 @@ func analyze(_ path: String, with analyzer: inout CaptureAnalyzer) throws {
             return true
         }
     } catch {
-        throw fail(error)
+        throw failure(error)
     }
 }

@@ -56,7 +56,7 @@ struct Ladder: ParsableCommand {
                 ?? CaptureHandle.live(interface: interface)
             if !rest.isEmpty { try handle.setFilter(rest.joined(separator: " ")) }
         } catch let error as CaptureError {
-            throw fail(error)
+            throw failure(error)
         }
         let linkType = LinkType(rawValue: handle.linkType)
         var analyzer = CaptureAnalyzer(limits: flowLimits.limits)
@@ -80,7 +80,7 @@ struct Ladder: ParsableCommand {
                 return true
             }
         } catch {
-            throw fail(error)
+            throw failure(error)
         }
         guard let diagram else {
             Console.error(

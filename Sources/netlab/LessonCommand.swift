@@ -138,7 +138,7 @@ struct LessonCheck: ParsableCommand {
         do {
             facts = try CaptureFacts.read(path!)
         } catch {
-            throw fail(error)
+            throw failure(error)
         }
         Console.output("Lesson \(lesson.number): \(lesson.title) — checking \(path!) (\(facts.frames) packets)")
         let verdict = LessonVerdict(lesson: lesson, facts: facts)

@@ -1,4 +1,9 @@
 import ArgumentParser
+import ProcessControl
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @main
 struct Netlab: ParsableCommand {
@@ -21,4 +26,20 @@ struct Netlab: ParsableCommand {
             Client.self, UDP.self, SendFile.self, Resolve.self, Stick.self, Compare.self,
         ]
     )
+
+    /// Every command starts here: SIGPIPE is ignored first (a reader or client that goes away is
+    /// an EPIPE for the writer to handle, not the end of the process), and every failure a
+    /// command lets out is one line on stderr with its exit code.
+    static func main() {
+        Signals.ignoreBrokenPipe()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as CommandFailure {
+            Console.error("netlab: \(failure.message)")
+            Glibc.exit(failure.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

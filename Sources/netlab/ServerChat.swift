@@ -1,3 +1,4 @@
+import ProcessControl
 import ArgumentParser
 import Capture
 import Sockets
@@ -50,9 +51,9 @@ struct ServerChat: ParsableCommand {
         if !quiet { server.log = { Console.error($0) } }
         Console.error("Chat room on \(server.address). Ctrl-C stops.")
         Console.output(server.address.description)
-        StopSignals.install()
+        Signals.installStopHandlers()
         do {
-            let summary = try server.run { StopSignals.requested }
+            let summary = try server.run { Signals.stopRequested }
             Console.error(
                 "stopped: \(summary.connections) connections, \(summary.messages) messages, \(summary.dropped) dropped")
         } catch {

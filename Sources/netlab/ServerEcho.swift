@@ -1,3 +1,4 @@
+import ProcessControl
 import ArgumentParser
 import Capture
 import Sockets
@@ -55,9 +56,9 @@ struct ServerEcho: ParsableCommand {
         if !quiet { server.log = { Console.error($0) } }
         Console.error("Echoing \(udp ? "UDP datagrams" : "TCP") on \(server.address). Ctrl-C stops.")
         Console.output(server.address.description)
-        StopSignals.install()
+        Signals.installStopHandlers()
         do {
-            let summary = try server.run { StopSignals.requested }
+            let summary = try server.run { Signals.stopRequested }
             Console.error(
                 udp
                     ? "stopped: \(summary.datagrams) datagrams, \(summary.bytes) bytes echoed"

@@ -1,3 +1,4 @@
+import ProcessControl
 import ArgumentParser
 import Capture
 import Sockets
@@ -56,9 +57,9 @@ struct ServerFiles: ParsableCommand {
         let address = receiver.listener.localAddress.map(\.description) ?? "\(bind):\(port)"
         Console.error("Receiving files into \(dir) on \(address). Ctrl-C stops.")
         Console.output(address)
-        StopSignals.install()
+        Signals.installStopHandlers()
         do {
-            let summary = try receiver.run { StopSignals.requested }
+            let summary = try receiver.run { Signals.stopRequested }
             Console.error("stopped: \(summary.received) received, \(summary.refused) refused")
         } catch {
             throw failure(error)

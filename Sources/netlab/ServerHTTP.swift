@@ -1,3 +1,4 @@
+import ProcessControl
 import ArgumentParser
 import Capture
 import Sockets
@@ -81,10 +82,10 @@ struct ServerHTTP: ParsableCommand {
         // The URL goes to stdout (scripts read it); everything else to stderr.
         Console.error("Serving \(server.files.root) with the \(model.rawValue) model. Ctrl-C stops.")
         Console.output(server.url)
-        StopSignals.install()
+        Signals.installStopHandlers()
         let summary: HTTPServer.Summary
         do {
-            summary = try server.run { StopSignals.requested }
+            summary = try server.run { Signals.stopRequested }
         } catch {
             throw failure(error)
         }

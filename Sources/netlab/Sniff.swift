@@ -98,7 +98,7 @@ struct Sniff: ParsableCommand {
         do {
             handle = try open(interface: name, filter: filter)
         } catch {
-            throw fail(error)
+            throw failure(error)
         }
         let linkType = LinkType(rawValue: handle.linkType)
         if handle.isLive {
@@ -115,7 +115,7 @@ struct Sniff: ParsableCommand {
             do {
                 writer = try CaptureWriter(path: writeFile, for: handle)
             } catch {
-                throw fail(error)
+                throw failure(error)
             }
         }
         let session = CaptureSession(
@@ -126,7 +126,7 @@ struct Sniff: ParsableCommand {
         do {
             outcome = try session.run(count: count ?? 0)
         } catch {
-            throw fail(error)
+            throw failure(error)
         }
         if handle.isLive || writer != nil {
             Console.error(outcome.summary)

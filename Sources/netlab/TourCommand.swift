@@ -65,7 +65,7 @@ struct TourCommand: ParsableCommand {
             let count = try tour.replay(path, say: say)
             say("\n\(count) packets replayed.")
         } catch {
-            throw fail(error)
+            throw failure(error)
         }
     }
 }

@@ -1,8 +1,10 @@
+import ProcessControl
 import ArgumentParser
 import Capture
 import Inspect
 import Labs
 import Sockets
+import SystemPackage
 
 struct UDP: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,10 +56,10 @@ struct UDPReceive: ParsableCommand {
         let local = socket.localAddress ?? address
         Console.error("Waiting for datagrams on \(local) (recvfrom). Ctrl-C stops.")
         Console.output(local.description)
-        StopSignals.install()
+        Signals.installStopHandlers()
         var received = 0
         do {
-            while !StopSignals.requested, count.map({ received < $0 }) ?? true {
+            while !Signals.stopRequested, count.map({ received < $0 }) ?? true {
                 guard try socket.wait(for: .readable, timeout: 0.25) else { continue }
                 let (bytes, sender, truncated) = try socket.receiveFrom()
                 received += 1
@@ -114,7 +116,7 @@ struct UDPSend: ParsableCommand {
         do throws(SocketError) {
             let entry = try Resolver.resolve(host, service: String(port), type: .datagram).first
             guard let address = entry?.address else {
-                throw SocketError("getaddrinfo \(host)", code: 0, detail: "no address")
+                throw SocketError.nameResolution(host, detail: "no address")
             }
             peer = address
             socket = try Socket(.udp, family: address.family)
@@ -137,7 +139,7 @@ struct UDPSend: ParsableCommand {
                 Console.output("reply \(reply.count) bytes  \(PayloadText.quote(reply))")
             }
         } catch {
-            if error.name == "ECONNREFUSED" {
+            if error.errno == .connectionRefused {
                 Console.error(
                     "netlab: \(peer) answered with ICMP port unreachable: nothing listens there (ECONNREFUSED)")
                 throw ExitCode(ExitCodes.unavailable)
