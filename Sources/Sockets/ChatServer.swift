@@ -1,3 +1,5 @@
+import ProcessControl
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -58,8 +60,7 @@ public final class ChatServer {
 
     public func run(until shouldStop: () -> Bool) throws(SocketError) -> Summary {
         // A member that goes away must never end the room (sends also use MSG_NOSIGNAL).
-        // SIGPIPE: replaced by Signals.ignoreBrokenPipe()
-        signal(SIGPIPE, SIG_IGN)
+        Signals.ignoreBrokenPipe()  // Labs runs servers in-process: the CLI's ignore is not enough
         let epoll = try Epoll()
         self.epoll = epoll
         listener.setNonBlocking(true)

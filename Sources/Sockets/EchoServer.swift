@@ -1,3 +1,4 @@
+import ProcessControl
 import Synchronization
 
 #if canImport(Glibc)
@@ -42,8 +43,7 @@ public final class EchoServer {
     /// Serves until `shouldStop` returns true (checked every 250 ms), then returns within a second.
     public func run(until shouldStop: @escaping @Sendable () -> Bool) throws(SocketError) -> Summary {
         // A client that goes away must never end the server.
-        // SIGPIPE: replaced by Signals.ignoreBrokenPipe()
-        signal(SIGPIPE, SIG_IGN)
+        Signals.ignoreBrokenPipe()  // Labs runs servers in-process: the CLI's ignore is not enough
         return kind == .tcp ? try runStream(shouldStop) : try runDatagrams(shouldStop)
     }
 

@@ -4,7 +4,7 @@
 
 /// Why a blocking send gave up before every byte went out.
 public enum SendFailure: Error, Equatable, CustomStringConvertible {
-    /// The client went away (EPIPE, ECONNRESET, ENOTCONN): an ordinary event for a server,
+    /// The client went away (`SocketError.peerWentAway`: EPIPE, ECONNRESET…): an ordinary event for a server,
     /// not a failure of it. A browser tab closed, curl cancelled, `head -c` had enough.
     case clientGone
     /// No byte went out for the whole stall timeout: the client stopped reading.
@@ -24,11 +24,8 @@ public enum SendFailure: Error, Equatable, CustomStringConvertible {
     }
 
     /// Errors that mean the peer is gone rather than that the sender is broken.
-    static func classify(_ code: Int32, _ operation: String) -> SendFailure {
-        switch code {
-        case EPIPE, ECONNRESET, ENOTCONN, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH: .clientGone
-        default: .failed(SocketError(operation, code: code))
-        }
+    static func classify(_ error: SocketError) -> SendFailure {
+        error.peerWentAway ? .clientGone : .failed(error)
     }
 }
 
@@ -105,7 +102,7 @@ public struct PatientSender {
             if giveUp() { throw .abandoned }
             if Clock.now - lastProgress >= stallTimeout { throw .stalled }
         default:
-            throw SendFailure.classify(code, operation)
+            throw SendFailure.classify(SocketError(operation, code: code))
         }
     }
 }

@@ -75,7 +75,7 @@ struct BlockingConnection {
                 count = try socket.receive(into: &buffer)
             } catch {
                 // ECONNRESET: the client reset (SO_LINGER 0, a crash) before or during a request.
-                outcome.clientGone = SendFailure.classify(error.code, "recv") == .clientGone
+                outcome.clientGone = error.peerWentAway
                 abrupt = true
                 break
             }

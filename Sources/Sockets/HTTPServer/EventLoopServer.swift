@@ -194,8 +194,7 @@ struct EventLoop {
                 break
             }
         } catch {
-            let code = (error as? SocketError)?.code ?? 0
-            close(connection, clientGone: SendFailure.classify(code, "send") == .clientGone)
+            close(connection, clientGone: (error as? SocketError)?.peerWentAway ?? false)
             return
         }
         if connection.output.isEmpty {
@@ -253,8 +252,7 @@ struct EventLoop {
         } catch {
             // ECONNRESET: the client reset (SO_LINGER 0, a crash) before or during a request. A
             // reset after an error response, while lingering, is how such connections often end.
-            let gone = SendFailure.classify(error.code, error.operation) == .clientGone
-            close(connection, clientGone: gone && connection.lingerUntil == nil)
+            close(connection, clientGone: error.peerWentAway && connection.lingerUntil == nil)
             return .gone
         }
     }

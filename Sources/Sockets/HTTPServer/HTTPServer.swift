@@ -1,3 +1,4 @@
+import ProcessControl
 import Synchronization
 
 #if canImport(Glibc)
@@ -54,8 +55,7 @@ public final class HTTPServer {
     /// within a second: responses in progress get `BlockingConnection.stopGrace`, then are cut.
     public func run(until shouldStop: @escaping @Sendable () -> Bool) throws(SocketError) -> Summary {
         // A client that goes away must never end the server: sendfile(2) cannot take MSG_NOSIGNAL.
-        // SIGPIPE: replaced by Signals.ignoreBrokenPipe()
-        signal(SIGPIPE, SIG_IGN)
+        Signals.ignoreBrokenPipe()  // Labs runs servers in-process: the CLI's ignore is not enough
         return switch model {
         case .serial: try runSerial(shouldStop)
         case .fork: try runForking(shouldStop)
@@ -175,8 +175,7 @@ public final class HTTPServer {
             let pid = fork()
             if pid == 0 {
                 // The child: serve this one client, then exit. It does not accept.
-                signal(SIGINT, SIG_DFL)
-                signal(SIGTERM, SIG_DFL)
+                Signals.restoreDefaults()  // the parent stops a child with SIGTERM
                 listener.close()
                 let outcome = BlockingConnection(
                     socket: socket, peer: peer, files: files, limits: limits, log: log, cache: FileCache()

@@ -1,3 +1,4 @@
+import ProcessControl
 import Synchronization
 
 #if canImport(Glibc)
@@ -204,8 +205,7 @@ public final class FileReceiver {
     /// progress see the stop within 250 ms and remove their partial files.
     public func run(until shouldStop: @escaping @Sendable () -> Bool) throws(SocketError) -> Summary {
         // A sender that goes away must never end the receiver.
-        // SIGPIPE: replaced by Signals.ignoreBrokenPipe()
-        signal(SIGPIPE, SIG_IGN)
+        Signals.ignoreBrokenPipe()  // Labs runs servers in-process: the CLI's ignore is not enough
         let received = Atomic<Int>(0), refused = Atomic<Int>(0), active = Atomic<Int>(0)
         listener.setNonBlocking(true)
         while !shouldStop() {
