@@ -93,7 +93,18 @@ public final class ChatServer {
     }
 
     private func acceptWaiting() {
-        while let (socket, peer) = try? listener.tryAccept() {
+        while true {
+            let accepted: (Socket, SocketAddress)?
+            do {
+                accepted = try listener.tryAccept()
+            } catch {
+                // Out of descriptors (EMFILE) and the like: log, breathe (the listener stays
+                // readable, so epoll would spin), keep the room going.
+                log?("accept: \(error)")
+                usleep(10_000)
+                return
+            }
+            guard let (socket, peer) = accepted else { return }
             summary.connections += 1
             let client = Client(socket: socket, peer: peer, now: Clock.now)
             if clients.count >= maxClients {

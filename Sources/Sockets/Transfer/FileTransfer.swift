@@ -223,7 +223,8 @@ public final class FileReceiver {
             guard let (socket, peer) = accepted else { continue }
             socket.setNonBlocking(false)
             guard active.load(ordering: .relaxed) < maxConnections else {
-                Self.reply(socket, FlatJSON([("ok", .bool(false)), ("error", .string("busy: try again later"))]))
+                Self.reply(
+                    socket, FlatJSON([("ok", .bool(false)), ("error", .string("busy: try again later"))]), linger: 0.25)
                 continue
             }
             active.add(1, ordering: .relaxed)
@@ -236,7 +237,8 @@ public final class FileReceiver {
             }
             if !started {
                 active.subtract(1, ordering: .relaxed)
-                Self.reply(socket, FlatJSON([("ok", .bool(false)), ("error", .string("busy: try again later"))]))
+                Self.reply(
+                    socket, FlatJSON([("ok", .bool(false)), ("error", .string("busy: try again later"))]), linger: 0.25)
             }
         }
         let deadline = Clock.now + 0.6
@@ -245,9 +247,10 @@ public final class FileReceiver {
     }
 
     /// Sends a reply, then half-closes and drains briefly so the sender sees it before a reset.
-    static func reply(_ socket: Socket, _ object: FlatJSON) {
+    /// The accepting thread's own refusals (busy) linger less: they hold up accepting and stopping.
+    static func reply(_ socket: Socket, _ object: FlatJSON, linger seconds: Double = 1) {
         try? socket.sendAll(FileTransfer.frame(object))
-        socket.lingeringClose(seconds: 1, limit: 1 << 30)
+        socket.lingeringClose(seconds: seconds, limit: 1 << 30)
     }
 
     struct Transfer: Sendable {
