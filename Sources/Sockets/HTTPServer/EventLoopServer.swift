@@ -6,7 +6,9 @@
 /// and its clocks.
 final class EventConnection {
     enum Pending {
-        case bytes([UInt8], sent: Int)
+        /// `endsAnswer`: the last piece of a final (not 100 Continue) response without a file body.
+        case bytes([UInt8], sent: Int, endsAnswer: Bool)
+        /// A file body always ends its response.
         case file(OpenFile, offset: Int, remaining: Int)
     }
 
@@ -148,10 +150,10 @@ struct EventLoop {
 
     private mutating func enqueue(_ response: HTTPServerResponse, on connection: EventConnection) {
         let (bytes, file) = response.wire(date: dates.now())
-        connection.output.append(.bytes(bytes, sent: 0))
+        connection.output.append(.bytes(bytes, sent: 0, endsAnswer: file == nil && !response.isInterim))
         if let file { connection.output.append(.file(file.file, offset: file.offset, remaining: file.length)) }
         if !response.isInterim {
-            summary.requests += 1
+            // Counted as answered once its last byte went out (see `flush`), as the other models do.
             server.log.record(peer: connection.peer, response: response, bodyBytes: response.body.length)
         }
     }
@@ -162,7 +164,7 @@ struct EventLoop {
         do {
             while let first = connection.output.first {
                 switch first {
-                case .bytes(let bytes, let sent):
+                case .bytes(let bytes, let sent, let endsAnswer):
                     let count = try bytes.withUnsafeBytes { raw throws(SocketError) in
                         try socket.trySend(UnsafeRawBufferPointer(rebasing: raw[sent...]))
                     }
@@ -170,8 +172,9 @@ struct EventLoop {
                     connection.lastProgress = Clock.now
                     if sent + count == bytes.count {
                         connection.output.removeFirst()
+                        if endsAnswer { summary.requests += 1 }
                     } else {
-                        connection.output[0] = .bytes(bytes, sent: sent + count)
+                        connection.output[0] = .bytes(bytes, sent: sent + count, endsAnswer: endsAnswer)
                         continue
                     }
                 case .file(let file, let offset, let remaining):
@@ -186,6 +189,7 @@ struct EventLoop {
                     connection.lastProgress = Clock.now
                     if count == remaining {
                         connection.output.removeFirst()
+                        summary.requests += 1
                     } else {
                         connection.output[0] = .file(file, offset: offset + count, remaining: remaining - count)
                     }
