@@ -2,6 +2,7 @@ import Capture
 import Foundation
 import Inspect
 import Sockets
+import Synchronization
 
 /// "Sticky packets" (粘包): TCP delivers a byte stream, not messages. The sender makes many
 /// small send() calls; with TCP_NODELAY each leaves as its own segment, but the receiver,
@@ -158,17 +159,19 @@ public struct StickDemo {
     }
 
     /// The receiver thread's record, read by the main thread after it finished.
-    final class EventLog: @unchecked Sendable {
-        private let lock = NSLock()
-        private var storedEvents: [Event] = []
-        private var storedDelivered: [[UInt8]] = []
-        private var storedFailure: String?
+    final class EventLog: Sendable {
+        private struct State {
+            var events: [Event] = []
+            var delivered: [[UInt8]] = []
+            var failure: String?
+        }
+        private let state = Mutex(State())
 
-        func add(_ event: Event) { lock.withLock { storedEvents.append(event) } }
-        func deliver(_ message: [UInt8]) { lock.withLock { storedDelivered.append(message) } }
-        func fail(_ reason: String) { lock.withLock { storedFailure = reason } }
-        var events: [Event] { lock.withLock { storedEvents } }
-        var delivered: [[UInt8]] { lock.withLock { storedDelivered } }
-        var failure: String? { lock.withLock { storedFailure } }
+        func add(_ event: Event) { state.withLock { $0.events.append(event) } }
+        func deliver(_ message: [UInt8]) { state.withLock { $0.delivered.append(message) } }
+        func fail(_ reason: String) { state.withLock { $0.failure = reason } }
+        var events: [Event] { state.withLock { $0.events } }
+        var delivered: [[UInt8]] { state.withLock { $0.delivered } }
+        var failure: String? { state.withLock { $0.failure } }
     }
 }

@@ -152,6 +152,10 @@ final class TransportDemosTests: XCTestCase {
             XCTAssertEqual(tcp["in_order"] as? Bool, true)
             XCTAssertEqual(tcp["intact"] as? Bool, true)
             if relay == "packet" {
+                // Its 10.213.x addresses live only in netlab's own namespace, never the host's.
+                XCTAssertTrue((first["path"] as? String ?? "").contains("private network namespace"), "\(first)")
+                let hostInterfaces = try FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")
+                XCTAssertFalse(hostInterfaces.contains { $0.hasPrefix("nlrelay") }, "\(hostInterfaces)")
                 XCTAssertEqual(tcp["impaired"] as? Bool, true)
                 XCTAssertGreaterThan(tcp["retransmissions"] as? Int ?? 0, 0, "lost segments must be retransmitted")
             }
