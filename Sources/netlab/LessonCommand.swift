@@ -114,7 +114,8 @@ struct LessonCheck: ParsableCommand {
             if save == nil {
                 scratch = PrivateDirectory.make(prefix: "netlab-check")
                 guard scratch != nil else {
-                    throw Failure("cannot make a temporary directory; pass --save FILE", exitCode: ExitCodes.cannotCreate)
+                    throw Failure(
+                        "cannot make a temporary directory; pass --save FILE", exitCode: ExitCodes.cannotCreate)
                 }
             }
             let target = save ?? scratch! + "/lesson-\(number).pcap"
