@@ -21,6 +21,9 @@ public struct StickDemo {
     /// A pause between send() calls. Without it Linux may still merge segments on the wire
     /// (autocorking: small writes wait while an earlier packet is in the queue).
     public var sendGap = 0.0005
+    /// Leave Nagle's algorithm on and send without pauses (what a program gets by default): the
+    /// sender merges small writes into one segment too, so boundaries vanish before the wire.
+    public var nagle = false
 
     public init() {}
 
@@ -90,11 +93,13 @@ public struct StickDemo {
             }
         }
         let sender = try Socket.connect(host: "127.0.0.1", port: port, timeout: 2)
-        sender.setNoDelay()  // each send() leaves at once, as its own segment
+        // TCP_NODELAY and a pause: each send() leaves at once, as its own segment. With Nagle (the
+        // default) a small write waits while earlier data is unacknowledged, and merges.
+        if !nagle { sender.setNoDelay() }
         var sendEvents: [Event] = []
         for message in messages {
             let bytes = framing.encode(message)
-            if sendGap > 0 { Thread.sleep(forTimeInterval: sendGap) }
+            if sendGap > 0 && !nagle { Thread.sleep(forTimeInterval: sendGap) }
             let time = Clock.wall
             try sender.sendAll(bytes)
             sendEvents.append(
