@@ -6,6 +6,7 @@
 #include <linux/if_tun.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -71,4 +72,21 @@ long netlab_tcp_total_retransmissions(int fd) {
     memset(&info, 0, sizeof info);
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) < 0) return -1;
     return (long)info.tcpi_total_retrans;
+}
+
+int netlab_unshare_network(void) {
+    if (unshare(CLONE_NEWNET) < 0) return -errno;
+    int control = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (control < 0) return -errno;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+    int failure = 0;
+    if (ioctl(control, SIOCGIFFLAGS, &request) < 0) failure = errno;
+    if (!failure) {
+        request.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(control, SIOCSIFFLAGS, &request) < 0) failure = errno;
+    }
+    close(control);
+    return -failure;
 }

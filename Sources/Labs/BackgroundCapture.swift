@@ -1,9 +1,12 @@
 import Capture
 import Foundation
 import Inspect
+import Synchronization
 
 /// A live capture running on its own thread while a demo does its socket calls; `stop()`
-/// returns what it saw. Packets are copied out of libpcap's buffer as they arrive.
+/// returns what it saw. Packets are copied out of libpcap's buffer as they arrive. Unchecked only
+/// for the handle, which the capture thread alone reads (`stop` calls the one thread-safe libpcap
+/// call, pcap_breakloop); the frames are behind a Mutex.
 public final class BackgroundCapture: @unchecked Sendable {
     public struct Frame: Sendable {
         /// Seconds since 1970, as libpcap stamped it.
@@ -17,8 +20,7 @@ public final class BackgroundCapture: @unchecked Sendable {
     public let linkType: LinkType
     public let rawLinkType: Int32
     private let handle: CaptureHandle
-    private let lock = NSLock()
-    private var frames: [Frame] = []
+    private let frames = Mutex<[Frame]>([])
     private let finished = DispatchSemaphore(value: 0)
 
     private init(handle: CaptureHandle) {
@@ -55,7 +57,7 @@ public final class BackgroundCapture: @unchecked Sendable {
             let frame = Frame(
                 time: Double(packet.seconds) + Double(packet.fraction) / 1e6, seconds: packet.seconds,
                 microseconds: packet.fraction, wireLength: packet.wireLength, bytes: Array(packet.bytes))
-            lock.withLock { frames.append(frame) }
+            frames.withLock { $0.append(frame) }
             return true
         }
         finished.signal()
@@ -66,6 +68,6 @@ public final class BackgroundCapture: @unchecked Sendable {
         Thread.sleep(forTimeInterval: settle)
         handle.breakLoop()
         _ = finished.wait(timeout: .now() + 2)
-        return lock.withLock { frames }
+        return frames.withLock { $0 }
     }
 }

@@ -2,6 +2,7 @@ import CSockets
 import Foundation
 import ProcessControl
 import Sockets
+import Synchronization
 
 /// The same message stream over UDP and over TCP through one impaired path, measured side by
 /// side. As root the path is a TUN packet relay that impairs every IP packet (TCP segments
@@ -57,6 +58,17 @@ public struct Comparison {
     public func run() throws(SocketError) -> Report {
         var report = Report()
         var packetRelay = usePacketRelay ?? (geteuid() == 0)
+        // The TUN relay gives its device a private-range address: only ever inside a namespace of
+        // netlab's own (the CLI re-runs itself in one), never in the host's.
+        if packetRelay && !NetworkNamespace.isPrivate {
+            if usePacketRelay == true {
+                throw SocketError(
+                    "packet relay", code: EPERM,
+                    detail: "the TUN relay runs only inside a private network namespace (run netlab compare as root)")
+            }
+            packetRelay = false
+            report.notes.append("no private network namespace for the packet relay; UDP used the socket relay")
+        }
         if packetRelay {
             do {
                 _ = try PacketRelay(impairment: Impairment()).finish(timeout: 1)
@@ -66,7 +78,10 @@ public struct Comparison {
                 report.notes.append("no packet relay (\(error)); UDP used the socket relay")
             }
         }
-        report.path = packetRelay ? "TUN packet relay (every IP packet impaired, both directions)" : "UDP socket relay"
+        report.path =
+            packetRelay
+            ? "TUN packet relay in a private network namespace (every IP packet impaired, both directions)"
+            : "UDP socket relay"
         report.udp = try runUDP(packetRelay: packetRelay)
         report.tcp = try runTCP(packetRelay: packetRelay)
         if !packetRelay {
@@ -251,47 +266,58 @@ public struct Comparison {
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 
-    final class ArrivalLog: @unchecked Sendable {
+    final class ArrivalLog: Sendable {
         struct Arrival {
             var sequence: Int
             var sent: UInt64
             var arrived: UInt64
         }
-        private let lock = NSLock()
-        private var arrivals: [Arrival] = []
-        private var unique = Set<Int>()
+        private struct State {
+            var arrivals: [Arrival] = []
+            var unique = Set<Int>()
+        }
+        private let state: Mutex<State>
         private let capacity: Int
 
         init(capacity: Int) {
             self.capacity = capacity
-            arrivals.reserveCapacity(capacity)
+            var initial = State()
+            initial.arrivals.reserveCapacity(capacity)
+            state = Mutex(initial)
         }
 
         func add(sequence: Int, sent: UInt64, arrived: UInt64) {
-            lock.withLock {
-                guard arrivals.count < capacity else { return }
-                arrivals.append(Arrival(sequence: sequence, sent: sent, arrived: arrived))
-                unique.insert(sequence)
+            state.withLock { state in
+                guard state.arrivals.count < capacity else { return }
+                state.arrivals.append(Arrival(sequence: sequence, sent: sent, arrived: arrived))
+                state.unique.insert(sequence)
             }
         }
-        var uniqueCount: Int { lock.withLock { unique.count } }
-        var total: Int { lock.withLock { arrivals.count } }
-        var snapshot: [Arrival] { lock.withLock { arrivals } }
+        var uniqueCount: Int { state.withLock { $0.unique.count } }
+        var total: Int { state.withLock { $0.arrivals.count } }
+        var snapshot: [Arrival] { state.withLock { $0.arrivals } }
     }
 
-    final class TCPOutcome: @unchecked Sendable {
-        private let lock = NSLock()
-        private(set) var messages = 0
-        private(set) var bytes = 0
-        private(set) var outOfOrder = false
-        private(set) var damaged = false
-        private(set) var endTime: Double?
+    final class TCPOutcome: Sendable {
+        struct State {
+            var messages = 0
+            var bytes = 0
+            var outOfOrder = false
+            var damaged = false
+            var endTime: Double?
+        }
+        private let state = Mutex(State())
 
-        func addBytes(_ count: Int) { lock.withLock { bytes += count } }
-        func delivered() { lock.withLock { messages += 1 } }
-        func markOutOfOrder() { lock.withLock { outOfOrder = true } }
-        func markDamaged() { lock.withLock { damaged = true } }
-        func finish(time: Double) { lock.withLock { endTime = time } }
+        func addBytes(_ count: Int) { state.withLock { $0.bytes += count } }
+        func delivered() { state.withLock { $0.messages += 1 } }
+        func markOutOfOrder() { state.withLock { $0.outOfOrder = true } }
+        func markDamaged() { state.withLock { $0.damaged = true } }
+        func finish(time: Double) { state.withLock { $0.endTime = time } }
+        var messages: Int { state.withLock { $0.messages } }
+        var bytes: Int { state.withLock { $0.bytes } }
+        var outOfOrder: Bool { state.withLock { $0.outOfOrder } }
+        var damaged: Bool { state.withLock { $0.damaged } }
+        var endTime: Double? { state.withLock { $0.endTime } }
     }
 }
 

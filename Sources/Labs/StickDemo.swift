@@ -2,6 +2,7 @@ import Capture
 import Foundation
 import Inspect
 import Sockets
+import Synchronization
 
 /// "Sticky packets" (粘包): TCP delivers a byte stream, not messages. The sender makes many
 /// small send() calls; with TCP_NODELAY each leaves as its own segment, but the receiver,
@@ -20,6 +21,9 @@ public struct StickDemo {
     /// A pause between send() calls. Without it Linux may still merge segments on the wire
     /// (autocorking: small writes wait while an earlier packet is in the queue).
     public var sendGap = 0.0005
+    /// Leave Nagle's algorithm on and send without pauses (what a program gets by default): the
+    /// sender merges small writes into one segment too, so boundaries vanish before the wire.
+    public var nagle = false
 
     public init() {}
 
@@ -89,11 +93,13 @@ public struct StickDemo {
             }
         }
         let sender = try Socket.connect(host: "127.0.0.1", port: port, timeout: 2)
-        sender.setNoDelay()  // each send() leaves at once, as its own segment
+        // TCP_NODELAY and a pause: each send() leaves at once, as its own segment. With Nagle (the
+        // default) a small write waits while earlier data is unacknowledged, and merges.
+        if !nagle { sender.setNoDelay() }
         var sendEvents: [Event] = []
         for message in messages {
             let bytes = framing.encode(message)
-            if sendGap > 0 { Thread.sleep(forTimeInterval: sendGap) }
+            if sendGap > 0 && !nagle { Thread.sleep(forTimeInterval: sendGap) }
             let time = Clock.wall
             try sender.sendAll(bytes)
             sendEvents.append(
@@ -158,17 +164,19 @@ public struct StickDemo {
     }
 
     /// The receiver thread's record, read by the main thread after it finished.
-    final class EventLog: @unchecked Sendable {
-        private let lock = NSLock()
-        private var storedEvents: [Event] = []
-        private var storedDelivered: [[UInt8]] = []
-        private var storedFailure: String?
+    final class EventLog: Sendable {
+        private struct State {
+            var events: [Event] = []
+            var delivered: [[UInt8]] = []
+            var failure: String?
+        }
+        private let state = Mutex(State())
 
-        func add(_ event: Event) { lock.withLock { storedEvents.append(event) } }
-        func deliver(_ message: [UInt8]) { lock.withLock { storedDelivered.append(message) } }
-        func fail(_ reason: String) { lock.withLock { storedFailure = reason } }
-        var events: [Event] { lock.withLock { storedEvents } }
-        var delivered: [[UInt8]] { lock.withLock { storedDelivered } }
-        var failure: String? { lock.withLock { storedFailure } }
+        func add(_ event: Event) { state.withLock { $0.events.append(event) } }
+        func deliver(_ message: [UInt8]) { state.withLock { $0.delivered.append(message) } }
+        func fail(_ reason: String) { state.withLock { $0.failure = reason } }
+        var events: [Event] { state.withLock { $0.events } }
+        var delivered: [[UInt8]] { state.withLock { $0.delivered } }
+        var failure: String? { state.withLock { $0.failure } }
     }
 }

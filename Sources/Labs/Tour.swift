@@ -28,8 +28,10 @@ public struct Tour {
 
     /// Runs the exchange live. Throws `.capture` when capturing is not allowed here.
     public func runLive(say: (String) -> Void) throws(Failure) -> Int {
-        let site = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-tour-\(getpid())")
-        try? FileManager.default.createDirectory(at: site, withIntermediateDirectories: true)
+        guard let made = PrivateDirectory.make(prefix: "netlab-tour") else {
+            throw .exchange("cannot make a temporary directory in \(FileManager.default.temporaryDirectory.path)")
+        }
+        let site = URL(fileURLWithPath: made)
         defer { try? FileManager.default.removeItem(at: site) }
         let page = "<!doctype html><title>netlab tour</title><h1>Hello from netlab</h1>\n"
         try? Data(page.utf8).write(to: site.appendingPathComponent("index.html"))

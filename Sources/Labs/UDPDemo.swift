@@ -69,8 +69,9 @@ public struct UDPDemo {
         try unconnected.send(Array("anyone there?".utf8), to: SocketAddress(numeric: "127.0.0.1", port: closed)!)
         outcome.unconnectedError = Self.pendingError(unconnected)
         say(
-            "   Unconnected sendto(): \(outcome.unconnectedError ?? "no error") — the kernel cannot tell "
-                + "this socket which of its destinations the ICMP error was for.")
+            "   Unconnected sendto(): \(outcome.unconnectedError ?? "no error") — the ICMP error quotes the "
+                + "datagram, so the kernel knows the destination, but errno cannot carry an address, so an "
+                + "unconnected socket is not told (IP_RECVERR would queue it with the address).")
         let connected = try Socket(.udp, family: .inet)
         try connected.connect(to: SocketAddress(numeric: "127.0.0.1", port: closed)!)
         try connected.sendDatagram(Array("anyone there?".utf8))

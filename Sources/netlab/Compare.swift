@@ -2,13 +2,18 @@ import ArgumentParser
 import Labs
 import Sockets
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send the same messages over UDP and TCP through an impaired path; compare what arrives.",
         discussion: """
             The path is a userspace relay that drops, duplicates, reorders and delays packets,
-            seeded so the same --seed gives the same decisions. As root it is a TUN packet relay
-            that impairs every IP packet, TCP segments and ACKs included, so TCP must really
+            seeded so the same --seed gives the same decisions. As root it is a TUN packet relay,
+            inside a network namespace netlab makes for the run and that vanishes with it, that
+            impairs every IP packet, TCP segments and ACKs included, so TCP must really
             retransmit; without root UDP goes through a socket relay and TCP runs unimpaired
             (the report says so). UDP: delivered, lost, duplicated, out of order, time,
             throughput, jitter (RFC 3550). TCP: every byte in order, and its retransmissions
@@ -67,6 +72,13 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
+        // As root, run in a network namespace of our own: the TUN relay's addresses (10.213.x) then
+        // never exist in the host's namespace, and everything vanishes with the process.
+        if geteuid() == 0 && relay != .socket && !NetworkNamespace.isPrivate {
+            let reason = NetworkNamespace.reexecutePrivately()  // returns only on failure
+            if relay == .packet { throw failure(reason) }
+            Console.error("netlab: no private network namespace (\(reason)); using the socket relay")
+        }
         var impairment = Impairment()
         impairment.loss = Impairment.parsePercent(loss)!
         impairment.reorder = Impairment.parsePercent(reorder)!

@@ -108,12 +108,17 @@ struct LessonCheck: ParsableCommand {
             throw ExitCode(ExitCodes.usage)
         }
         var path = capture
+        var scratch: String?
+        defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
         if path == nil {
-            let target =
-                save
-                ?? FileManager.default.temporaryDirectory.appendingPathComponent(
-                    "netlab-lesson-\(number)-\(getpid()).pcap"
-                ).path
+            if save == nil {
+                scratch = PrivateDirectory.make(prefix: "netlab-check")
+                guard scratch != nil else {
+                    throw Failure(
+                        "cannot make a temporary directory; pass --save FILE", exitCode: ExitCodes.cannotCreate)
+                }
+            }
+            let target = save ?? scratch! + "/lesson-\(number).pcap"
             let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             let exercise = LessonExercise(
                 lesson: lesson, binDirectory: executable.deletingLastPathComponent().path,
@@ -143,7 +148,6 @@ struct LessonCheck: ParsableCommand {
         Console.output("Lesson \(lesson.number): \(lesson.title) — checking \(path!) (\(facts.frames) packets)")
         let verdict = LessonVerdict(lesson: lesson, facts: facts)
         for line in verdict.lines { Console.output(line) }
-        if capture == nil && save == nil { try? FileManager.default.removeItem(atPath: path!) }
         if !verdict.passed { throw ExitCode(1) }
     }
 }

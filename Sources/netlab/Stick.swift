@@ -18,8 +18,11 @@ struct StickDemoCommand: ParsableCommand {
         abstract: "Many small send() calls, merged and split by recv(); then the same with framing.",
         discussion: """
             Prints a timeline in three columns: each send() call, each TCP segment on the wire
-            (captured on lo; needs root), and each recv() return. The boundaries vanish in the
-            receiver's buffer, not on the wire. The second run frames every message (a 4-byte
+            (captured on lo; needs root), and each recv() return. The demo sets TCP_NODELAY and
+            pauses between sends, so each send() leaves as its own segment and the boundaries
+            vanish in the receiver's buffer. Programs that do neither also lose them on the
+            sender: Nagle's algorithm merges small writes while earlier data is unacknowledged
+            (--nagle shows it: fewer segments than sends). The second run frames every message (a 4-byte
             length, a JSON header, or a newline) and the receiver cuts the stream back into them.
 
             Examples:
@@ -44,6 +47,9 @@ struct StickDemoCommand: ParsableCommand {
     @Flag(help: "Do not try to capture.")
     var noCapture = false
 
+    @Flag(help: "Keep Nagle's algorithm on and send without pauses, as programs do by default.")
+    var nagle = false
+
     func validate() throws {
         if messages < 1 || messages > 1000 { throw ValidationError("--messages takes 1 to 1000") }
         if recvBuffer < 1 || recvBuffer > 1 << 20 { throw ValidationError("--recv-buffer takes 1 to 1048576 bytes") }
@@ -59,6 +65,7 @@ struct StickDemoCommand: ParsableCommand {
         demo.receiveBuffer = recvBuffer
         demo.receiverDelay = Double(delayMs) / 1000
         demo.capture = !noCapture
+        demo.nagle = nagle
         for (index, current) in [Framing.none, framing].enumerated() {
             demo.framing = current
             let outcome: StickDemo.Outcome
@@ -81,7 +88,10 @@ struct StickDemoCommand: ParsableCommand {
                 let whole = outcome.delivered.filter { piece in outcome.sentMessages.contains(piece) }.count
                 Console.output(
                     "The receiver cannot tell where one message ends: \(whole) of \(outcome.recvCalls) recv() returns "
-                        + "happened to be exactly one message. The boundaries were on the wire, and vanished in the receive buffer."
+                        + "happened to be exactly one message. "
+                        + (nagle
+                            ? "With Nagle's algorithm the sender merged writes too: compare the segments with the send() calls."
+                            : "The boundaries were on the wire (TCP_NODELAY, paced sends), and vanished in the receive buffer.")
                 )
             } else if let error = outcome.framingError {
                 Console.output("Framing failed: \(error)")

@@ -21,6 +21,8 @@ final class LessonTests: XCTestCase {
             var runner = ScriptRunner(workingDirectory: Harness.root.path, binDirectory: bin)
             runner.timeout = 90
             runner.assignPorts()
+            try runner.useScratchDirectory()
+            defer { runner.removeScratchDirectory() }
             XCTAssertFalse(lesson.shellBlocks.isEmpty, "lesson \(lesson.number) has no commands")
             for block in lesson.shellBlocks {
                 for outcome in runner.run(ScriptRunner.commands(block.lines)) {
@@ -42,6 +44,30 @@ final class LessonTests: XCTestCase {
         for line in skipped { print("  SKIPPED \(line)") }
         XCTAssertTrue(failures.isEmpty, failures.joined(separator: "\n"))
         XCTAssertGreaterThan(ran, 60)
+    }
+
+    /// Lessons write under /tmp; runs must not share those files (a root run's leftovers broke a
+    /// later plain-user run), so each run gets its own directory.
+    func testLessonTempPathsGoToAPrivateDirectoryPerRun() throws {
+        var first = ScriptRunner(workingDirectory: Harness.root.path, binDirectory: "/nonexistent")
+        var second = first
+        try first.useScratchDirectory()
+        try second.useScratchDirectory()
+        defer {
+            first.removeScratchDirectory()
+            second.removeScratchDirectory()
+        }
+        let a = try XCTUnwrap(first.scratchDirectory), b = try XCTUnwrap(second.scratchDirectory)
+        XCTAssertNotEqual(a, b)
+        XCTAssertEqual(first.substitute("mkdir -p /tmp/netlab-received"), "mkdir -p \(a)/netlab-received")
+        let attributes = try FileManager.default.attributesOfItem(atPath: a)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o700)
+        let outcome = first.run(["echo hi > /tmp/netlab-note.txt", "cat /tmp/netlab-note.txt"])
+        XCTAssertEqual(outcome.last?.stdout, "hi\n")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: a + "/netlab-note.txt"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/netlab-note.txt"))
+        first.removeScratchDirectory()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: a))
     }
 
     func testEveryCheckPassesOnItsCaptureAndFailsOnOneThatLacksIt() throws {

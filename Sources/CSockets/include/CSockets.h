@@ -17,6 +17,10 @@ int netlab_accept4(int fd, struct sockaddr *address, socklen_t *length, int nonb
 /// Closing the descriptor removes the device.
 int netlab_tun_create(const char *name, const char *address, int prefix, int mtu, char *actual);
 
+/// Moves the calling thread (the whole process, when it is single-threaded) into a new, empty
+/// network namespace and brings its loopback up. Returns 0 or -errno. Needs CAP_SYS_ADMIN.
+int netlab_unshare_network(void);
+
 /// TCP_INFO's tcpi_total_retrans (segments retransmitted over the connection's life), or -1.
 long netlab_tcp_total_retransmissions(int fd);
 

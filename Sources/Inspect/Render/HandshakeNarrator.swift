@@ -83,7 +83,9 @@ public struct HandshakeNarrator {
     /// The options a SYN offers, in words (RFC 9293 §3.7.1, RFC 7323, RFC 2018).
     static func offers(_ segment: TCPSegment) -> String {
         var parts: [String] = []
-        if let mss = segment.maximumSegmentSize { parts.append("MSS \(mss) (largest segment it accepts)") }
+        if let mss = segment.maximumSegmentSize {
+            parts.append("MSS \(mss) (the largest payload it accepts in one segment)")
+        }
         if let scale = segment.windowScale {
             parts.append(
                 "window scale \(scale) (its later window values mean ×\(1 << Int(min(scale, 14))); tcpdump prints them unscaled)"

@@ -18,10 +18,12 @@ public struct LessonExercise {
         case noExercise
         case capture(CaptureError)
         case commandFailed(ScriptRunner.Outcome)
+        case scratch(String)
         public var description: String {
             switch self {
             case .noExercise: "this lesson has no exercise to run"
             case .capture(let error): "cannot capture: \(error)"
+            case .scratch(let reason): "cannot make a temporary directory: \(reason)"
             case .commandFailed(let outcome):
                 "`\(outcome.command)` exited with \(outcome.status.map(String.init) ?? "a timeout") "
                     + "(expected \(outcome.expectedStatus)): \(outcome.stderr.split(separator: "\n").last ?? "")"
@@ -34,6 +36,12 @@ public struct LessonExercise {
         guard let exercise = lesson.exercise else { throw .noExercise }
         var runner = ScriptRunner(workingDirectory: workingDirectory, binDirectory: binDirectory)
         runner.assignPorts()
+        do {
+            try runner.useScratchDirectory()
+        } catch {
+            throw .scratch("\(error)")
+        }
+        defer { runner.removeScratchDirectory() }
         let capture: BackgroundCapture
         do {
             capture = try BackgroundCapture.start(filter: runner.substitute(exercise.filter))

@@ -1,5 +1,6 @@
 import Foundation
 import Sockets
+import Synchronization
 
 /// Runs the commands of a lesson block the way a student would type them, with `sh`:
 /// - a line ending in `&` starts a program in the background (a server, a capture); it runs
@@ -7,7 +8,9 @@ import Sockets
 /// - `# exit N` at the end of a line says the command is meant to fail with status N;
 /// - `sudo` lines need root: run as they are when root, skipped (and reported) otherwise;
 /// - `{port}`, `{port2}` and the lessons' usual ports (8000, 7000, …) become free ports,
-///   so runs never collide with anything else on the machine.
+///   so runs never collide with anything else on the machine;
+/// - `/tmp/` becomes a fresh private directory (`useScratchDirectory()`), so two runs — one as root,
+///   one as a student, or two at once — never share or trip over each other's files.
 /// Every foreground command has a time limit.
 public struct ScriptRunner {
     public var workingDirectory: String
@@ -16,6 +19,8 @@ public struct ScriptRunner {
     public var timeout = 60.0
     public var substitutions: [String: String] = [:]
     public var isRoot = geteuid() == 0
+    /// Where the lessons' `/tmp/…` paths go (nil: left as written).
+    public private(set) var scratchDirectory: String?
 
     /// Ports lessons use in their text, replaced by free ones.
     public static let lessonPorts = ["8000", "8001", "8002", "8003", "7000", "7001", "9000", "9100", "5000", "5001"]
@@ -44,13 +49,27 @@ public struct ScriptRunner {
         }
     }
 
+    /// Sends the lessons' `/tmp/…` paths to a new private directory (mkdtemp, mode 0700); call
+    /// `removeScratchDirectory()` when done.
+    public mutating func useScratchDirectory() throws {
+        guard let made = PrivateDirectory.make(prefix: "netlab-lesson") else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: FileManager.default.temporaryDirectory])
+        }
+        scratchDirectory = made
+    }
+
+    public func removeScratchDirectory() {
+        if let scratchDirectory { try? FileManager.default.removeItem(atPath: scratchDirectory) }
+    }
+
     static func freePort() -> UInt16 {
         (try? Socket.listen(host: "127.0.0.1", port: 0).localPort) ?? 0
     }
 
     /// `8000` → a free port, as a whole word (not inside 18000 or 8000.5).
-    func substitute(_ line: String) -> String {
+    public func substitute(_ line: String) -> String {
         var result = line
+        if let scratchDirectory { result = result.replacingOccurrences(of: "/tmp/", with: scratchDirectory + "/") }
         for (placeholder, value) in substitutions where placeholder.hasPrefix("{") {
             result = result.replacingOccurrences(of: placeholder, with: value)
         }
@@ -160,9 +179,8 @@ public struct ScriptRunner {
     }
 
     /// Reads a child's stdout and stderr as they come.
-    final class OutputCollector: @unchecked Sendable {
-        private let lock = NSLock()
-        private var out = Data(), err = Data()
+    final class OutputCollector: Sendable {
+        private let output = Mutex((out: Data(), err: Data()))
         private let exited = DispatchSemaphore(value: 0)
 
         init(_ process: Process) {
@@ -174,7 +192,7 @@ public struct ScriptRunner {
                 if data.isEmpty {
                     handle.readabilityHandler = nil
                 } else {
-                    self?.lock.withLock { self?.out.append(data) }
+                    self?.output.withLock { $0.out.append(data) }
                 }
             }
             errPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
@@ -182,19 +200,19 @@ public struct ScriptRunner {
                 if data.isEmpty {
                     handle.readabilityHandler = nil
                 } else {
-                    self?.lock.withLock { self?.err.append(data) }
+                    self?.output.withLock { $0.err.append(data) }
                 }
             }
             process.terminationHandler = { [weak self] _ in self?.exited.signal() }
         }
 
-        var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
-        var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
+        var stdout: String { output.withLock { String(decoding: $0.out, as: UTF8.self) } }
+        var stderr: String { output.withLock { String(decoding: $0.err, as: UTF8.self) } }
 
         func waitForOutput(seconds: Double) {
             let deadline = Date() + seconds
             while Date() < deadline {
-                if lock.withLock({ !out.isEmpty || !err.isEmpty }) { return }
+                if output.withLock({ !$0.out.isEmpty || !$0.err.isEmpty }) { return }
                 Thread.sleep(forTimeInterval: 0.02)
             }
         }
