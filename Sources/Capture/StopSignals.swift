@@ -24,7 +24,10 @@ public enum StopSignals {
     /// True once SIGINT or SIGTERM arrived.
     public static var requested: Bool { Signals.stopRequested }
 
+    /// Stops routing signals to the capture (its handle may close now). The handlers stay: a
+    /// Ctrl-C that arrives while the program finishes (closing the socket, the summary) is a
+    /// stop request, not the end of the process.
     public static func release() {
-        Signals.restoreDefaults()
+        Signals.clearInterrupter()
     }
 }

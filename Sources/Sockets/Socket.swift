@@ -50,6 +50,10 @@ public final class Socket: @unchecked Sendable {
     /// SO_REUSEADDR: bind a port that still has connections in TIME-WAIT.
     public func setReuseAddress() { setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: 1) }
 
+    /// SO_REUSEPORT: several sockets (of one user) listen on the same port; the kernel spreads
+    /// new connections over them by a hash of the addresses (one listener per event loop).
+    public func setReusePort() { setOption(level: SOL_SOCKET, name: SO_REUSEPORT, value: 1) }
+
     /// TCP_NODELAY: send small writes at once instead of waiting to merge them (Nagle).
     public func setNoDelay(_ on: Bool = true) {
         setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: on ? 1 : 0)
@@ -105,7 +109,9 @@ public final class Socket: @unchecked Sendable {
 
     /// socket + SO_REUSEADDR + bind + listen on a numeric address (`127.0.0.1`, `::1`, `0.0.0.0`,
     /// `::`) or a name. Port 0 lets the kernel pick an ephemeral port (see `localPort`).
-    public static func listen(host: String = "127.0.0.1", port: UInt16 = 0, backlog: Int32 = 511)
+    public static func listen(
+        host: String = "127.0.0.1", port: UInt16 = 0, backlog: Int32 = 511, reusePort: Bool = false
+    )
         throws(SocketError) -> Socket
     {
         try firstSucceeding(
@@ -114,6 +120,7 @@ public final class Socket: @unchecked Sendable {
             address throws(SocketError) in
             let socket = try Socket(.tcp, family: address.family)
             socket.setReuseAddress()
+            if reusePort { socket.setReusePort() }
             if address.family == .inet6 { socket.setIPv6Only(true) }
             try socket.bind(address)
             try socket.listen(backlog: backlog)

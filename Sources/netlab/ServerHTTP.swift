@@ -14,7 +14,10 @@ struct ServerHTTP: ParsableCommand {
               serial   one client at a time; the next waits in the listen queue
               fork     a child process per connection
               threads  a thread per connection, at most --max-connections at once
-              events   one thread and one epoll loop for every connection (the default)
+              events   one thread and one epoll loop for every connection (the default);
+                       --workers N runs N such loops on N threads, each with its own listener
+                       on the same port (SO_REUSEPORT): concurrency (并发) on one core, then
+                       parallelism (并行) across cores
 
             Files get Content-Type, Content-Length and Last-Modified; directories serve
             index.html or a listing; HEAD, keep-alive, If-Modified-Since (304) and single
@@ -28,6 +31,7 @@ struct ServerHTTP: ParsableCommand {
               netlab server http                          # this directory, http://127.0.0.1:8000/
               netlab server http --root site --port 0     # an ephemeral port; the URL is printed
               netlab server http --model fork --bind ::1 --port 8080
+              netlab server http --workers 2              # two event loops, one per core
               sudo netlab sniff lo tcp port 8000          # in another terminal: watch it
             """
     )
@@ -43,6 +47,9 @@ struct ServerHTTP: ParsableCommand {
 
     @Option(help: "Concurrency model: serial, fork, threads or events.")
     var model: ServerModel = .events
+
+    @Option(help: "Event loops (threads) of the events model, each with its own listener (SO_REUSEPORT).")
+    var workers = 1
 
     @Option(help: "Connections served at once; more get 503.")
     var maxConnections = ServerLimits().maxConnections
@@ -61,6 +68,10 @@ struct ServerHTTP: ParsableCommand {
 
     func validate() throws {
         if maxConnections < 1 { throw ValidationError("--max-connections needs at least 1") }
+        if workers < 1 || workers > 256 { throw ValidationError("--workers takes 1 to 256 event loops") }
+        if workers > 1 && model != .events {
+            throw ValidationError("--workers is for the events model (the \(model.rawValue) model has no event loops)")
+        }
         if requestTimeout <= 0 || idleTimeout <= 0 { throw ValidationError("timeouts must be positive seconds") }
         if maxBody < 0 { throw ValidationError("--max-body cannot be negative") }
     }
@@ -75,12 +86,14 @@ struct ServerHTTP: ParsableCommand {
         let server: HTTPServer
         do {
             server = try HTTPServer(
-                root: root, host: bind, port: port, model: model, limits: limits, log: AccessLog(enabled: !quiet))
+                root: root, host: bind, port: port, model: model, limits: limits, log: AccessLog(enabled: !quiet),
+                workers: workers)
         } catch {
             throw failure(error)
         }
         // The URL goes to stdout (scripts read it); everything else to stderr.
-        Console.error("Serving \(server.files.root) with the \(model.rawValue) model. Ctrl-C stops.")
+        let loops = server.workers > 1 ? " (\(server.workers) event loops)" : ""
+        Console.error("Serving \(server.files.root) with the \(model.rawValue) model\(loops). Ctrl-C stops.")
         Console.output(server.url)
         Signals.installStopHandlers()
         let summary: HTTPServer.Summary
@@ -94,6 +107,10 @@ struct ServerHTTP: ParsableCommand {
         if summary.refused > 0 { line += ", \(summary.refused) turned away (503)" }
         if summary.clientsGone > 0 { line += ", \(summary.clientsGone) ended by the client mid-way (reset or closed)" }
         if summary.childrenKilled > 0 { line += ", \(summary.childrenKilled) children killed by a signal" }
+        if summary.connectionsPerWorker.count > 1 {
+            line +=
+                "; connections per event loop: " + summary.connectionsPerWorker.map(String.init).joined(separator: ", ")
+        }
         Console.error(line)
     }
 }

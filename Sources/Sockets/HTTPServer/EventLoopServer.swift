@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -35,14 +38,51 @@ final class EventConnection {
 extension HTTPServer {
     /// The events model: one thread waits on every socket with epoll and does whatever work is
     /// ready (accept, read, parse, write), never blocking on one client.
-    func runEvents(_ shouldStop: () -> Bool) throws(SocketError) -> Summary {
-        var loop = try EventLoop(server: self)
-        return try loop.run(shouldStop)
+    /// One event loop per worker, each on its own thread with its own listener (SO_REUSEPORT),
+    /// epoll set, connections and file cache: nothing is shared but the read-only files and log,
+    /// so N loops use N cores without locks. The calling thread runs the first loop.
+    func runEvents(_ shouldStop: @escaping @Sendable () -> Bool) throws(SocketError) -> Summary {
+        guard workers > 1 else {
+            var loop = try EventLoop(server: self, listener: listener, share: 1)
+            return try loop.run(shouldStop)
+        }
+        let results = Mutex<[Result<Summary, SocketError>]>([])
+        let finished = DispatchSemaphore(value: 0)
+        for extra in extraListeners {
+            let started = Threads.detach(stackSize: 1 << 20) { [self] in
+                let result = Result { () throws(SocketError) -> Summary in
+                    var loop = try EventLoop(server: self, listener: extra, share: workers)
+                    return try loop.run(shouldStop)
+                }
+                results.withLock { $0.append(result) }
+                finished.signal()
+            }
+            if !started {
+                results.withLock { $0.append(.failure(SocketError("pthread_create", code: EAGAIN))) }
+                finished.signal()
+            }
+        }
+        var summary = Summary()
+        var first: Result<Summary, SocketError>
+        do throws(SocketError) {
+            var loop = try EventLoop(server: self, listener: listener, share: workers)
+            first = .success(try loop.run(shouldStop))
+        } catch {
+            first = .failure(error)
+        }
+        for _ in extraListeners { finished.wait() }
+        for result in [first] + results.withLock({ $0 }) {
+            summary.add(try result.get())
+        }
+        return summary
     }
 }
 
 struct EventLoop {
     let server: HTTPServer
+    let listener: Socket
+    /// This loop's part of `maxConnections` (the limit is for the whole server).
+    let maxConnections: Int
     let epoll: Epoll
     var connections = DescriptorTable<EventConnection>()
     var summary = HTTPServer.Summary()
@@ -50,13 +90,14 @@ struct EventLoop {
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     let cache = FileCache()
 
-    init(server: HTTPServer) throws(SocketError) {
+    init(server: HTTPServer, listener: Socket, share workers: Int) throws(SocketError) {
         self.server = server
+        self.listener = listener
+        maxConnections = max(1, (server.limits.maxConnections + workers - 1) / workers)
         epoll = try Epoll(capacity: 512)
     }
 
     mutating func run(_ shouldStop: () -> Bool) throws(SocketError) -> HTTPServer.Summary {
-        let listener = server.listener
         listener.setNonBlocking(true)
         try epoll.add(listener.descriptor, .readable)
         var lastSweep = Clock.now
@@ -85,7 +126,7 @@ struct EventLoop {
         for _ in 0..<256 {
             let accepted: (Socket, SocketAddress)?
             do {
-                accepted = try server.listener.tryAccept()
+                accepted = try listener.tryAccept()
             } catch {
                 // Out of descriptors (EMFILE) and the like: log, breathe, keep serving the others.
                 server.log.write("netlab: \(error)")
@@ -94,7 +135,7 @@ struct EventLoop {
             }
             guard let (socket, peer) = accepted else { return }
             summary.connections += 1
-            if connections.count >= server.limits.maxConnections {
+            if connections.count >= maxConnections {
                 summary.refused += 1
                 server.refuse(socket, peer: peer)
                 continue

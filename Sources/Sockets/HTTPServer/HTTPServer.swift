@@ -16,8 +16,13 @@ public enum ServerModel: String, CaseIterable, Sendable {
 }
 
 /// A static-file HTTP/1.1 server. Create it (it binds and listens), print `url`, then `run`.
-public final class HTTPServer {
+public final class HTTPServer: Sendable {
     public let listener: Socket
+    /// The events model with several workers: one more listener per extra event loop, all on
+    /// the same port (SO_REUSEPORT), so each loop accepts its own share of the connections.
+    let extraListeners: [Socket]
+    /// Event loops (threads) of the events model; 1 for the other models.
+    public let workers: Int
     public let files: StaticFiles
     public let model: ServerModel
     public let limits: ServerLimits
@@ -35,14 +40,40 @@ public final class HTTPServer {
         public var clientsGone = 0
         /// The fork model: children that died of a signal instead of exiting (SIGPIPE, a crash).
         public var childrenKilled = 0
+        /// The events model with several workers: connections each event loop accepted.
+        public var connectionsPerWorker: [Int] = []
+
+        mutating func add(_ other: Summary) {
+            connections += other.connections
+            requests += other.requests
+            refused += other.refused
+            clientsGone += other.clientsGone
+            childrenKilled += other.childrenKilled
+            connectionsPerWorker.append(other.connections)
+        }
     }
 
-    public init(root: String, host: String, port: UInt16, model: ServerModel, limits: ServerLimits, log: AccessLog)
+    /// Binds and listens. `workers` > 1 (events model only) opens that many listeners on one port.
+    public init(
+        root: String, host: String, port: UInt16, model: ServerModel, limits: ServerLimits, log: AccessLog,
+        workers: Int = 1
+    )
         throws(SocketError)
     {
         files = try StaticFiles(root: root)
-        listener = try Socket.listen(host: host, port: port, backlog: 1024)
+        let several = model == .events && workers > 1
+        listener = try Socket.listen(host: host, port: port, backlog: 1024, reusePort: several)
         address = listener.localAddress ?? SocketAddress(numeric: host, port: port)!
+        var extra: [Socket] = []
+        if several {
+            // The others on the exact address and port the first one got (port 0 included).
+            for _ in 1..<workers {
+                extra.append(
+                    try Socket.listen(host: address.host, port: address.port, backlog: 1024, reusePort: true))
+            }
+        }
+        extraListeners = extra
+        self.workers = several ? workers : 1
         self.model = model
         self.limits = limits
         self.log = log

@@ -1,0 +1,50 @@
+import Foundation
+import Sockets
+import XCTest
+
+/// `server http --workers N`: N event loops, each with its own listener on the same port
+/// (SO_REUSEPORT), all serving, and one summary that adds them up.
+final class EventWorkersTests: XCTestCase {
+    /// Listening sockets on `port` in /proc/net/tcp (state 0A = LISTEN).
+    private func listeners(on port: UInt16) throws -> Int {
+        let table = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
+        let local = String(format: ":%04X ", port)
+        return table.split(separator: "\n").filter { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 3 && fields[1].hasSuffix(local.dropLast()) && fields[3] == "0A"
+        }.count
+    }
+
+    func testSeveralEventLoopsShareThePortAndAllServe() throws {
+        let site = try SiteDirectory()
+        let server = try ServerProcess([
+            "server", "http", "--root", site.path, "--port", "0", "--workers", "3", "--quiet",
+        ])
+        XCTAssertEqual(try listeners(on: server.port), 3, "one listener per event loop")
+        let requests = 300
+        for index in 0..<requests {
+            let response = try RawClient.exchange(
+                port: server.port, "GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            XCTAssertEqual(RawClient.status(response), 200, "request \(index)")
+            XCTAssertTrue(response.hasSuffix("hello, world\n"))
+        }
+        XCTAssertEqual(server.stop(), 0)
+        let summary = try XCTUnwrap(server.errors.snapshot.map(\.1).last { $0.hasPrefix("stopped:") })
+        XCTAssertTrue(summary.hasPrefix("stopped: \(requests) connections, \(requests) requests answered"), summary)
+        let perLoop = try XCTUnwrap(summary.components(separatedBy: "per event loop: ").last)
+            .components(separatedBy: ", ").compactMap { Int($0) }
+        XCTAssertEqual(perLoop.count, 3, summary)
+        XCTAssertEqual(perLoop.reduce(0, +), requests, summary)
+        // The kernel spreads connections by a hash of their addresses: with 300 source ports
+        // every loop gets some (the chance that one gets none is about 3 × (2/3)^300).
+        XCTAssertTrue(perLoop.allSatisfy { $0 > 0 }, summary)
+    }
+
+    func testWorkersAreForTheEventsModelOnly() throws {
+        for arguments in [["--workers", "2", "--model", "threads"], ["--workers", "0"], ["--workers", "1000"]] {
+            let result = try Harness.run(["server", "http", "--port", "0"] + arguments)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("--workers"), result.stderr)
+        }
+    }
+}
