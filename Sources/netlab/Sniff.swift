@@ -76,8 +76,9 @@ struct Sniff: ParsableCommand {
     var bufferKiB: Int?
 
     @Flag(
-        help: "Hand each packet over as it arrives (default only when printing to a terminal): less delay, less throughput."
-    )
+        help: ArgumentHelp(
+            "Hand each packet over as it arrives (default only when printing to a terminal): "
+                + "less delay, less throughput."))
     var immediate = false
 
     /// -B's range: at least one 4 KiB page; below 2 GiB, libpcap's limit (a C int of bytes).
