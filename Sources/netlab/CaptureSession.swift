@@ -100,7 +100,15 @@ final class CaptureSession {
             if let count = drops.observe(kernelDropped: statistics.dropped, at: clock.now) {
                 Console.error(Self.dropWarning(count, bufferKiB: bufferKiB))
             }
-            completeness.captureLostPackets = drops.captureIsIncomplete
+            if drops.captureIsIncomplete && !completeness.captureLostPackets {
+                completeness.captureLostPackets = true
+                // Packets the kernel dropped never come back: holding the data behind a hole for
+                // a retransmission would make a connection's messages wait for its end (1 MiB of
+                // small requests is minutes of keep-alive traffic; even 8 KiB held most of a
+                // heavily lossy capture until Ctrl-C). So holes are given up at once: the data
+                // after one flows on, and the connection is marked "capture incomplete" anyway.
+                analyzer.tracker.limits.waitingBytesPerDirection = 0
+            }
         }
 
         // Live: output leaves once per batch (one write for a kernel block of packets), so a
@@ -132,11 +140,18 @@ final class CaptureSession {
                 let result = analyzer.add(
                     bytes, linkType: linkType, wireLength: packet.wireLength, seconds: packet.seconds,
                     microseconds: packet.fraction)
-                if let observation = result.observation, completeness.note(observation),
-                    !completeness.captureLostPackets
-                {
-                    // The packets missing from this hole are already counted if the kernel dropped them.
-                    checkDrops(now: true)
+                if let observation = result.observation {
+                    let firstHole = !completeness.streamsWithHoles.contains(observation.stream)
+                    if completeness.note(observation) {
+                        // The packets missing from this hole are already counted if the kernel dropped them.
+                        if !completeness.captureLostPackets { checkDrops(now: true) }
+                        if firstHole && completeness.captureLostPackets && view == .http {
+                            let connection = analyzer.tracker.connection(observation.stream)
+                            HTTPMessageLine.renderCaptureHole(
+                                stream: observation.stream, client: connection.client, server: connection.server,
+                                into: &out)
+                        }
+                    }
                 }
                 render(
                     result, packet: packet, bytes: bytes, frame: analyzer.frames, printer: &printer,

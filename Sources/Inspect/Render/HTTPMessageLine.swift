@@ -42,4 +42,13 @@ public enum HTTPMessageLine {
         }
         out.append("\n")
     }
+
+    /// The line `--http` prints when a connection first shows a hole while the capture is
+    /// losing packets: messages of it may be missing, and that is the capture's doing.
+    public static func renderCaptureHole(stream: Int, client: String, server: String, into out: inout TextBuffer) {
+        out.append("stream ")
+        out.append(stream)
+        out.append(string: "  " + client + " > " + server)
+        out.append("  [capture incomplete: the kernel dropped packets of this connection; messages may be missing]\n")
+    }
 }
