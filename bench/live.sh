@@ -126,6 +126,8 @@ capturers="none netlab-print netlab-w netlab-http tcpdump-print tcpdump-w"
 } | tee out/live-results.txt >&2
 
 awk -v duration="$duration" '
+  function share(key) { return sprintf("%.1f%%", rec[key] > 0 ? 100 * drop[key] / rec[key] : 0) }
+  function kept(k, name) { return rps[k " none"] > 0 ? rps[k " " name] / rps[k " none"] : 0 }
   function n(x) { s = sprintf("%.0f", x); r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) } return s r }
   { key = $1 " " $2 " " $3; rps[key] = $4; cap[key] = $5; rec[key] = $6; drop[key] = $7 }
   END {
@@ -133,7 +135,7 @@ awk -v duration="$duration" '
     printf "%-14s %5s %-14s %10s %11s %11s %11s %7s\n", "target", "conns", "capturer", "req/s", "captured", "received", "dropped", "drop %"
     nt = split("nginx netlab-events", targets, " ")
     nc = split("none netlab-print netlab-w netlab-http tcpdump-print tcpdump-w", caps, " ")
-    goal = 1; beyond = 1
+    goal = 1; beyond = 1; lossy = 0
     for (t = 1; t <= nt; t++) for (c = 64; c <= 256; c *= 4) {
       for (i = 1; i <= nc; i++) {
         key = targets[t] " " c " " caps[i]
@@ -148,16 +150,19 @@ awk -v duration="$duration" '
       for (m = 0; m < 2; m++) {
         mine = targets[t] " " c " " (m ? "netlab-w" : "netlab-print"); theirs = targets[t] " " c " " (m ? "tcpdump-w" : "tcpdump-print")
         if (drop[theirs] == 0 && drop[mine] != 0) goal = 0
-        if (drop[theirs] > 0 && drop[mine] >= drop[theirs]) beyond = 0
+        if (drop[theirs] > 0) { lossy++; if (drop[mine] >= drop[theirs]) beyond = 0 }
       }
     }
     printf "zero drops wherever tcpdump has zero (print vs print, -w vs -w): %s\n", goal ? "yes" : "NO"
-    printf "fewer drops than tcpdump where tcpdump drops: %s\n", beyond ? "yes" : "NO"
+    if (lossy == 0) printf "fewer drops than tcpdump where tcpdump drops: no such case in this run (tcpdump dropped nothing)\n"
+    else printf "fewer drops than tcpdump where tcpdump drops (%d cases): %s\n", lossy, beyond ? "yes" : "NO"
+    # Captured counts follow the load each run reached (noisy); drop shares and req/s against
+    # the run without a capturer are what to compare.
     for (t = 1; t <= nt; t++) for (c = 64; c <= 256; c *= 4) {
       k = targets[t] " " c
-      printf "%s c%d: captured netlab/tcpdump print %.2fx, -w %.2fx; load with netlab -w %.2fx of no capture, with tcpdump -w %.2fx\n", targets[t], c,
-        cap[k " netlab-print"] / (cap[k " tcpdump-print"] > 0 ? cap[k " tcpdump-print"] : 1),
-        cap[k " netlab-w"] / (cap[k " tcpdump-w"] > 0 ? cap[k " tcpdump-w"] : 1),
-        rps[k " netlab-w"] / (rps[k " none"] > 0 ? rps[k " none"] : 1), rps[k " tcpdump-w"] / (rps[k " none"] > 0 ? rps[k " none"] : 1)
+      printf "%s c%d dropped: netlab print %s vs tcpdump print %s, netlab -w %s vs tcpdump -w %s, netlab --http %s\n", targets[t], c,
+        share(k " netlab-print"), share(k " tcpdump-print"), share(k " netlab-w"), share(k " tcpdump-w"), share(k " netlab-http")
+      printf "%s c%d load kept (req/s vs no capturer): netlab print %.2f, -w %.2f, --http %.2f; tcpdump print %.2f, -w %.2f\n", targets[t], c,
+        kept(k, "netlab-print"), kept(k, "netlab-w"), kept(k, "netlab-http"), kept(k, "tcpdump-print"), kept(k, "tcpdump-w")
     }
   }' out/live-results.txt
