@@ -219,7 +219,9 @@ final class CaptureSession {
             let summary = String(line.string.dropFirst(16).dropLast())
             JSONLines.packet(
                 frame: frame, seconds: packet.seconds, microseconds: packet.fraction, length: packet.wireLength,
-                summary: summary, segment: result.segment, observation: result.observation, into: &out)
+                summary: summary, segment: result.segment, observation: result.observation,
+                captureIncomplete: result.observation.map { completeness.isIncomplete(stream: $0.stream) } ?? false,
+                into: &out)
         }
         for message in result.httpMessages {
             renderHTTP(message, analyzer: &analyzer, completeness: completeness, into: &out)
@@ -232,7 +234,9 @@ final class CaptureSession {
     ) {
         switch view {
         case .packets: break
-        case .json: JSONLines.http(message, into: &out)
+        case .json:
+            JSONLines.http(
+                message, captureIncomplete: completeness.isIncomplete(stream: message.stream), into: &out)
         case .http, .explain:
             let connection = analyzer.tracker.connection(message.stream)
             if view == .explain { out.append("  HTTP ") }

@@ -116,5 +116,12 @@ final class CaptureCompletenessTests: XCTestCase {
         XCTAssertFalse(render(true).contains("[incomplete: the capture ends"))
         message.complete = true
         XCTAssertEqual(render(true), render(false))  // a whole message is whole either way
+        // JSON marks the connection either way, and only when told (the field is absent otherwise).
+        var marked = TextBuffer(), plain = TextBuffer()
+        JSONLines.http(message, captureIncomplete: true, into: &marked)
+        JSONLines.http(message, into: &plain)
+        XCTAssertTrue(marked.string.hasSuffix(",\"capture_incomplete\":true}\n"), marked.string)
+        XCTAssertFalse(plain.string.contains("capture_incomplete"))
+        XCTAssertEqual(marked.string.replacingOccurrences(of: ",\"capture_incomplete\":true", with: ""), plain.string)
     }
 }
