@@ -36,11 +36,14 @@ public final class CaptureHandle {
     let pcap: OpaquePointer
     public let source: String
     public let isLive: Bool
+    /// A live capture that takes packets in kernel blocks (not immediate mode).
+    public let isBatched: Bool
 
-    init(pcap: OpaquePointer, source: String, isLive: Bool) {
+    init(pcap: OpaquePointer, source: String, isLive: Bool, isBatched: Bool = false) {
         self.pcap = pcap
         self.source = source
         self.isLive = isLive
+        self.isBatched = isBatched
     }
 
     deinit { pcap_close(pcap) }
@@ -89,7 +92,7 @@ public final class CaptureHandle {
             default: throw .failed("cannot capture on '\(interface)': \(message)")
             }
         }
-        return CaptureHandle(pcap: pcap, source: interface, isLive: true)
+        return CaptureHandle(pcap: pcap, source: interface, isLive: true, isBatched: !immediate)
     }
 
     /// Opens a pcap or pcapng file (libpcap tells the formats apart).
@@ -170,7 +173,12 @@ public final class CaptureHandle {
                         if isLive { continue }
                         return .endOfFile
                     case PCAP_ERROR_BREAK:
-                        return isLive ? .interrupted : .endOfFile
+                        guard isLive else { return .endOfFile }
+                        if isBatched {
+                            try drain(count: count, context: context, user: user, batchEnded: batchEnded)
+                            if context.pointee.stopped { return .handlerStopped }
+                        }
+                        return .interrupted
                     default:
                         let message = String(cString: pcap_geterr(pcap))
                         if !isLive && status == PCAP_ERROR {
@@ -180,6 +188,28 @@ public final class CaptureHandle {
                     }
                 }
             }
+        }
+    }
+
+    /// A stop request came: packets that arrived before it may still sit in the kernel's open
+    /// block, which is handed over only when its timeout expires. Waits that long once, then
+    /// takes what is ready without blocking, so Ctrl-C does not lose the last 100 ms of
+    /// traffic. A second stop request during the wait ends it at once.
+    private func drain(
+        count: Int, context: UnsafeMutablePointer<DispatchContext>, user: UnsafeMutablePointer<UInt8>,
+        batchEnded: () -> Bool
+    ) throws(CaptureError) {
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard pcap_setnonblock(pcap, 1, &errorBuffer) == 0 else { return }
+        defer { pcap_setnonblock(pcap, 0, &errorBuffer) }
+        usleep(useconds_t(Self.blockTimeoutMilliseconds + 20) * 1000)
+        while true {
+            let remaining = count > 0 ? count - context.pointee.seen : Int(Self.maximumBatch)
+            guard remaining > 0 else { return }
+            let status = pcap_dispatch(pcap, min(Self.maximumBatch, Int32(remaining)), dispatchPacket, user)
+            guard status > 0 else { return }  // nothing more ready, or a second stop request
+            if !batchEnded() { context.pointee.stopped = true }
+            if context.pointee.stopped { return }
         }
     }
 

@@ -169,6 +169,41 @@ final class LiveBatchTests: XCTestCase {
         )
     }
 
+    /// SIGTERM right after a few packets: they are still in the kernel's open block, which is
+    /// handed over only when its 100 ms timeout expires. sniff waits for it before stopping,
+    /// so the stop loses nothing and still comes well within a second.
+    func testStopRequestKeepsThePacketsOfTheOpenBlock() throws {
+        try requireLiveCapture()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-stop-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("stop.pcap").path
+        let receiver = try boundReceiver()
+        let port = receiver.localPort
+        let (process, _, errors) = try startSniff(["-w", file, "lo", "udp", "dst", "port", "\(port)"])
+        defer { if process.isRunning { process.terminate() } }
+        var random = SeededGenerator(state: 0x570B)
+        let count = Int.random(in: 20...60, using: &random)
+        let sender = try Socket(.udp, family: .inet)
+        let destination = SocketAddress(numeric: "127.0.0.1", port: port)!
+        for index in 0..<count { try sender.send(Array("datagram \(index)".utf8), to: destination) }
+        let stopping = Date()
+        process.terminate()
+        process.waitUntilExit()
+        let stopSeconds = Date().timeIntervalSince(stopping)
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertLessThan(stopSeconds, 1.0)
+        XCTAssertTrue(
+            errors.wait(until: Date() + 2) { $0.contains { $0.1 == "\(count) packets captured" } },
+            "sent \(count); summary: \(errors.snapshot.map(\.1))")
+        var inFile = 0
+        _ = try CaptureHandle.file(file).forEach { _ in
+            inFile += 1
+            return true
+        }
+        XCTAssertEqual(inFile, count)
+    }
+
     /// -B takes KiB from 4 to 2097151 and only for live capture; anything else is a usage
     /// error (64) naming -B, before any capture opens (so this runs without root too).
     func testBufferSizeValidation() throws {
