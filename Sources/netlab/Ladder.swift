@@ -82,6 +82,12 @@ struct Ladder: ParsableCommand {
         } catch {
             throw fail(error)
         }
+        // A live capture that lost packets: holes in the diagram may be the capture's.
+        if let statistics = handle.statistics(), statistics.dropped > 0 {
+            Console.error(
+                "netlab: capture incomplete: the kernel dropped \(statistics.dropped) packets, so lost or "
+                    + "retransmitted segments in this diagram may be the capture's, not the network's")
+        }
         guard let diagram else {
             Console.error(
                 "netlab: no TCP stream \(stream) in the packets (\(analyzer.tracker.connections.count) streams)")
