@@ -140,12 +140,13 @@ final class CaptureSession {
                 let result = analyzer.add(
                     bytes, linkType: linkType, wireLength: packet.wireLength, seconds: packet.seconds,
                     microseconds: packet.fraction)
-                if let observation = result.observation {
-                    let firstHole = !completeness.streamsWithHoles.contains(observation.stream)
-                    if completeness.note(observation) {
+                // Only a live capture knows whether it lost packets (files: nothing to note).
+                if isLive, let observation = result.observation {
+                    let sighting = completeness.note(observation)
+                    if sighting != .noHole {
                         // The packets missing from this hole are already counted if the kernel dropped them.
                         if !completeness.captureLostPackets { checkDrops(now: true) }
-                        if firstHole && completeness.captureLostPackets && view == .http {
+                        if sighting == .firstHole && completeness.captureLostPackets && view == .http {
                             let connection = analyzer.tracker.connection(observation.stream)
                             HTTPMessageLine.renderCaptureHole(
                                 stream: observation.stream, client: connection.client, server: connection.server,

@@ -60,7 +60,7 @@ final class CaptureCompletenessTests: XCTestCase {
             var random = SeededGenerator(state: seed)
             var tracker = TCPTracker()
             var completeness = CaptureCompleteness()
-            var expected: Set<Int> = []
+            var expected: Set<Int> = [], holesSeen: Set<Int> = []
             var frame = 0
             for index in 0..<Int.random(in: 1...4, using: &random) {
                 let requests = (0..<Int.random(in: 1...6, using: &random)).map { _ in
@@ -82,7 +82,13 @@ final class CaptureCompletenessTests: XCTestCase {
                     frame += 1
                     let observation = tracker.process(segment, frame: frame, time: Double(frame), wireLength: 60)
                     stream = observation.stream
-                    _ = completeness.note(observation)
+                    let sighting = completeness.note(observation)
+                    let hole = !observation.flags.isDisjoint(with: CaptureCompleteness.holeFlags)
+                    if hole || sighting != .noHole {
+                        XCTAssertEqual(
+                            sighting, holesSeen.insert(observation.stream).inserted ? .firstHole : .anotherHole,
+                            "seed \(seed) frame \(frame)")
+                    }
                 }
                 if lostData, let stream { expected.insert(stream) }
             }

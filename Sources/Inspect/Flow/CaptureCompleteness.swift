@@ -14,9 +14,17 @@ public struct CaptureCompleteness: Sendable {
 
     public init(captureLostPackets: Bool = false) { self.captureLostPackets = captureLostPackets }
 
-    /// Notes one segment's findings; true when it shows a hole (the moment to read the drop
-    /// counter: a packet after a hole arrives after the packets missing from it).
-    public mutating func note(_ observation: TCPTracker.Observation) -> Bool {
+    /// What one segment showed.
+    public enum Sighting: Equatable, Sendable {
+        case noHole
+        /// The first hole in its connection.
+        case firstHole
+        case anotherHole
+    }
+
+    /// Notes one segment's findings. A hole is the moment to read the drop counter: a packet
+    /// after a hole arrives after the packets missing from it.
+    public mutating func note(_ observation: TCPTracker.Observation) -> Sighting {
         var hole = !observation.flags.isDisjoint(with: Self.holeFlags)
         if !hole {
             hole = observation.delivered.contains {
@@ -24,8 +32,8 @@ public struct CaptureCompleteness: Sendable {
                 return false
             }
         }
-        if hole { streamsWithHoles.insert(observation.stream) }
-        return hole
+        guard hole else { return .noHole }
+        return streamsWithHoles.insert(observation.stream).inserted ? .firstHole : .anotherHole
     }
 
     /// True when a connection's holes may be the capture's rather than the network's.
