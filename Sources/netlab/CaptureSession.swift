@@ -76,7 +76,7 @@ final class CaptureSession {
 
     func run(count: Int) throws(CaptureError) -> Outcome {
         if handle.isLive { StopSignals.route(to: handle) }
-        defer { if handle.isLive { StopSignals.release() } }
+        defer { if handle.isLive { detachStopSignals() } }
         // Printer and buffer are locals: the per-packet path then needs no dynamic
         // exclusivity checks on class properties.
         let localTime = LocalTime()
@@ -246,4 +246,15 @@ final class CaptureSession {
                 captureIncomplete: completeness.isIncomplete(stream: message.stream), into: &out)
         }
     }
+}
+
+/// Ends the routing of SIGINT/SIGTERM to a capture whose loop is over, but keeps them handled
+/// (a flag nobody reads) until the program exits: closing the capture afterwards can take tens
+/// of milliseconds (the kernel waits for an RCU grace period when a packet socket closes), and a
+/// stop request in that time must not kill a program that has done its work (status 130 or a
+/// signal instead of 0). Only StopSignals' current calls: release() clears the target, and
+/// install() puts the handlers back a few instructions later.
+func detachStopSignals() {
+    StopSignals.release()
+    StopSignals.install()
 }

@@ -65,7 +65,7 @@ struct Ladder: ParsableCommand {
             StopSignals.route(to: handle)
             Console.error("capturing on lo until \(count.map { "\($0) packets or " } ?? "")Ctrl-C …")
         }
-        defer { if handle.isLive { StopSignals.release() } }
+        defer { if handle.isLive { detachStopSignals() } }
         do {
             _ = try handle.forEach(count: count ?? 0) { packet in
                 let result = analyzer.add(
