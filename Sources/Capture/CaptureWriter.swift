@@ -40,6 +40,6 @@ public final class CaptureWriter {
         packetsWritten += 1
     }
 
-    /// Writes buffered packets to disk (after each packet of a live capture, so nothing is lost on kill).
+    /// Writes buffered packets to disk (after each batch of a live capture, so a kill loses at most one batch).
     public func flush() { pcap_dump_flush(dumper) }
 }

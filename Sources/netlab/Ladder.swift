@@ -65,7 +65,7 @@ struct Ladder: ParsableCommand {
             StopSignals.route(to: handle)
             Console.error("capturing on lo until \(count.map { "\($0) packets or " } ?? "")Ctrl-C …")
         }
-        defer { if handle.isLive { StopSignals.release() } }
+        defer { if handle.isLive { detachStopSignals() } }
         do {
             _ = try handle.forEach(count: count ?? 0) { packet in
                 let result = analyzer.add(
@@ -81,6 +81,12 @@ struct Ladder: ParsableCommand {
             }
         } catch {
             throw failure(error)
+        }
+        // A live capture that lost packets: holes in the diagram may be the capture's.
+        if let statistics = handle.statistics(), statistics.dropped > 0 {
+            Console.error(
+                "netlab: capture incomplete: the kernel dropped \(statistics.dropped) packets, so lost or "
+                    + "retransmitted segments in this diagram may be the capture's, not the network's")
         }
         guard let diagram else {
             Console.error(

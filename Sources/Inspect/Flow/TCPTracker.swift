@@ -139,6 +139,7 @@ public struct TCPTracker {
             state.analysis[direction] = forward
             state.analysis[1 - direction] = reverse
             guard !segment.payload.isEmpty || segment.isSYN else { return (flags, [StreamReassembler.Chunk]()) }
+            state.reassembly[direction].limit = limit  // `limits` may change during a capture
             let delivered = state.reassembly[direction].add(
                 sequence: segment.sequence, payload: Array(segment.payload.prefix(segment.payloadLength)),
                 syn: segment.isSYN)

@@ -1,8 +1,11 @@
 /// One line per HTTP message for `netlab sniff --http`: the frames it spans, the direction,
 /// and the request line with Host, or the status with Content-Type and body size.
 public enum HTTPMessageLine {
+    /// `captureIncomplete`: the message's connection has holes and the capture lost packets
+    /// (see `CaptureCompleteness`), so a broken message says so instead of blaming the peer.
     public static func render(
-        _ message: HTTPConversation.Message, client: String, server: String, into out: inout TextBuffer
+        _ message: HTTPConversation.Message, client: String, server: String, captureIncomplete: Bool = false,
+        into out: inout TextBuffer
     ) {
         out.append("frames ")
         out.append(message.firstFrame)
@@ -30,11 +33,22 @@ public enum HTTPMessageLine {
             out.append(message.bodyBytes)
             out.append(message.bodyBytes == 1 ? " byte" : " bytes")
         }
-        if let error = message.error {
+        if captureIncomplete && (message.error != nil || !message.complete) {
+            out.append("  [capture incomplete: the kernel dropped packets of this connection]")
+        } else if let error = message.error {
             out.append(string: "  [malformed: " + error.reason + "]")
         } else if !message.complete {
             out.append("  [incomplete: the capture ends inside it]")
         }
         out.append("\n")
+    }
+
+    /// The line `--http` prints when a connection first shows a hole while the capture is
+    /// losing packets: messages of it may be missing, and that is the capture's doing.
+    public static func renderCaptureHole(stream: Int, client: String, server: String, into out: inout TextBuffer) {
+        out.append("stream ")
+        out.append(stream)
+        out.append(string: "  " + client + " > " + server)
+        out.append("  [capture incomplete: the kernel dropped packets of this connection; messages may be missing]\n")
     }
 }

@@ -21,10 +21,11 @@ public enum JSONLines {
     }
 
     /// `{"type":"packet","frame":N,"time":T,"length":L,"summary":"…"}` plus a `tcp` object when
-    /// the frame is TCP.
+    /// the frame is TCP. `captureIncomplete` (see `CaptureCompleteness`) adds
+    /// `"capture_incomplete":true` to the `tcp` object: its analysis is not evidence.
     public static func packet(
         frame: Int, seconds: Int64, microseconds: Int, length: Int, summary: String, segment: TCPSegment?,
-        observation: TCPTracker.Observation?, into out: inout TextBuffer
+        observation: TCPTracker.Observation?, captureIncomplete: Bool = false, into out: inout TextBuffer
     ) {
         out.append("{\"type\":\"packet\",\"frame\":")
         out.append(frame)
@@ -62,7 +63,7 @@ public enum JSONLines {
                 if index > 0 { out.append(",") }
                 appendString(name, into: &out)
             }
-            out.append("]}")
+            out.append(captureIncomplete ? "],\"capture_incomplete\":true}" : "]}")
         }
         out.append("}\n")
         if let observation {
@@ -83,7 +84,9 @@ public enum JSONLines {
     }
 
     /// `{"type":"http","stream":S,"direction":"request"|"response",…}`.
-    public static func http(_ message: HTTPConversation.Message, into out: inout TextBuffer) {
+    public static func http(
+        _ message: HTTPConversation.Message, captureIncomplete: Bool = false, into out: inout TextBuffer
+    ) {
         out.append("{\"type\":\"http\",\"stream\":")
         out.append(message.stream)
         out.append(",\"first_frame\":")
@@ -122,6 +125,7 @@ public enum JSONLines {
             out.append(",\"error\":")
             appendString(error.reason, into: &out)
         }
+        if captureIncomplete { out.append(",\"capture_incomplete\":true") }
         out.append("}\n")
     }
 }
