@@ -128,7 +128,8 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
     /// Where it broke: the offset of the offending byte (or of the line or field that is wrong
     /// as a whole), counted from the start of the stream.
     public var offset: Int
-    /// The line it broke in, as received (at most 80 bytes), so a reader sees what arrived.
+    /// The line it broke in, from its start through the offending byte (at most 80 bytes back),
+    /// so a reader sees what arrived.
     public var line: [UInt8] = []
 
     public init(kind: Kind, reason: String, offset: Int, line: [UInt8] = []) {

@@ -62,6 +62,8 @@ public struct HTTPParser {
     /// Bytes received but not yet consumed (only line-oriented states keep any).
     private var pending: [UInt8] = []
     private var start = 0
+    /// Where the last line `nextLine` returned starts in `pending` (error excerpts begin there).
+    private var lineFloor = 0
     /// Bytes consumed since the stream began, for error offsets.
     private var consumed = 0
     private var lineEnding: LineEnding?
@@ -162,9 +164,11 @@ public struct HTTPParser {
         if start > 4096 && start * 2 > pending.count {
             pending.removeSubrange(0..<start)
             start = 0
+            lineFloor = 0
         } else if start == pending.count {
             pending.removeAll(keepingCapacity: true)
             start = 0
+            lineFloor = 0
         }
     }
 
@@ -172,14 +176,17 @@ public struct HTTPParser {
     /// line around it.
     private func failure(_ kind: HTTPParseError.Kind, _ reason: String, at index: Int? = nil) -> HTTPParseError {
         let at = min(max(index ?? start, 0), pending.count)
+        // Not before the line the error is in: earlier bytes may be gone, depending on the split.
+        let floor = at >= start ? start : lineFloor
         if kind != .bareCR && at + 1 < pending.count && pending[at] == 0x0D && pending[at + 1] != 0x0A {
             return failure(.bareCR, "CR not followed by LF", at: at)
         }
         var lineStart = at
-        while lineStart > 0 && at - lineStart < 80 && pending[lineStart - 1] != 0x0A { lineStart -= 1 }
-        var lineEnd = at
-        while lineEnd < pending.count && lineEnd - lineStart < 80 && pending[lineEnd] != 0x0A { lineEnd += 1 }
-        if lineEnd > lineStart && pending[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+        while lineStart > floor && at - lineStart < 80 && pending[lineStart - 1] != 0x0A { lineStart -= 1 }
+        // Up to and including the offending byte: what follows may not have arrived yet, and
+        // the error must be the same for every split of the stream.
+        var lineEnd = min(index == nil ? at : at + 1, pending.count)
+        while lineEnd > lineStart && (pending[lineEnd - 1] == 0x0A || pending[lineEnd - 1] == 0x0D) { lineEnd -= 1 }
         return HTTPParseError(
             kind: kind, reason: reason, offset: consumed - start + at, line: Array(pending[lineStart..<lineEnd]))
     }
@@ -347,6 +354,7 @@ public struct HTTPParser {
         }
         let line = pending[start..<(hasCR ? index - 1 : index)]
         if line.count > limit { throw failure(tooLong, limitReason(tooLong)) }
+        lineFloor = start
         advance(index + 1 - start)
         return line
     }
@@ -623,8 +631,10 @@ public struct HTTPParser {
         } else if let problem = contentLengthProblem {
             framingError = problem
         }
-        closeAfterMessage = head.tokens("Connection").contains("close")
+        // After a message that does not keep the connection (Connection: close, or HTTP/1.0
+        // without keep-alive, RFC 9112 §9.3) a server reads nothing more (§9.6).
         keepAlive = head.keepAlive
+        closeAfterMessage = !keepAlive
         events.append(.head(head))
         headsReported += 1
         headReported = true
