@@ -61,7 +61,8 @@ struct HTTPCaseGenerator {
         for message in 0..<count {
             let last = message == count - 1
             let apply = mistake != .none && (message == count - 1 || random.chance(30))
-            bytes += isRequest
+            bytes +=
+                isRequest
                 ? request(mistake: apply ? mistake : .none, last: last)
                 : response(mistake: apply ? mistake : .none, last: last)
             if apply && mistake == .closeThenMore { break }
@@ -85,7 +86,8 @@ struct HTTPCaseGenerator {
         switch mistake {
         case .wsBeforeColon: lines.append(token(1...8) + random.pick([" ", "\t", "  "]) + ": v")
         case .obsFold: lines.append("X-A: a"); lines.append(random.pick([" ", "\t", "  "]) + "folded")
-        case .controlInValue: lines.append("X-C: a" + String(UnicodeScalar(random.pick([0, 1, 8, 0x0B, 0x1F, 0x7F]))) + "b")
+        case .controlInValue:
+            lines.append("X-C: a" + String(UnicodeScalar(random.pick([0, 1, 8, 0x0B, 0x1F, 0x7F]))) + "b")
         case .emptyFieldName: lines.append(": v")
         case .spaceInFieldName: lines.append("X A: v")
         case .bareCR: lines.append("X-R: a\rb")
@@ -109,7 +111,9 @@ struct HTTPCaseGenerator {
             var fields = ["Content-Length: \(body.count)"]
             switch mistake {
             case .badContentLength:
-                fields = ["Content-Length: " + random.pick(["+\(body.count)", "\(body.count)a", "", "0x1", "-1", "1 2"])]
+                fields = [
+                    "Content-Length: " + random.pick(["+\(body.count)", "\(body.count)a", "", "0x1", "-1", "1 2"])
+                ]
             case .duplicateContentLength: fields.append("Content-Length: \(body.count)")
             case .conflictingContentLength: fields.append("Content-Length: \(body.count + 1)")
             default: break
@@ -118,7 +122,11 @@ struct HTTPCaseGenerator {
         case 2:
             var fields = ["Transfer-Encoding: chunked"]
             if mistake == .contentLengthAndChunked { fields.append("Content-Length: \(body.count)") }
-            if mistake == .badTransferEncoding { fields = ["Transfer-Encoding: " + random.pick(["chunked, gzip", "gzip", "chunked, chunked", "xchunked"])] }
+            if mistake == .badTransferEncoding {
+                fields = [
+                    "Transfer-Encoding: " + random.pick(["chunked, gzip", "gzip", "chunked, chunked", "xchunked"])
+                ]
+            }
             var encoded: [UInt8] = []
             var rest = body[...]
             while !rest.isEmpty {
@@ -127,7 +135,9 @@ struct HTTPCaseGenerator {
                 if random.chance(20) {
                     sizeLine += random.pick([";a", ";a=b", "; a=b", ";a=\"q s\"", ";a;b=c"])
                 }
-                if mistake == .badChunkSize && random.chance(50) { sizeLine = random.pick(["-1", "zz", "1 ", " 1", "0x1"]) }
+                if mistake == .badChunkSize && random.chance(50) {
+                    sizeLine = random.pick(["-1", "zz", "1 ", " 1", "0x1"])
+                }
                 encoded += Array((sizeLine + "\r\n").utf8) + rest.prefix(size)
                 encoded += Array((mistake == .chunkNoCRLF ? "XX" : "\r\n").utf8)
                 rest = rest.dropFirst(size)
@@ -144,7 +154,8 @@ struct HTTPCaseGenerator {
     }
 
     mutating func request(mistake: Mistake, last: Bool) -> [UInt8] {
-        var method = random.chance(70)
+        var method =
+            random.chance(70)
             ? random.pick(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "SEARCH", "QUERY", "LINK", "PROPFIND"])
             : token(1...10)
         if method == "CONNECT" { method = "GET" }
@@ -160,13 +171,16 @@ struct HTTPCaseGenerator {
         default: break
         }
         var lines = [method + " " + target + (mistake == .noVersion ? "" : " " + version)]
-        if version == "HTTP/1.1" || random.chance(50) { lines.append("Host: " + random.pick(["example.com", "localhost:8080", "a"])) }
+        if version == "HTTP/1.1" || random.chance(50) {
+            lines.append("Host: " + random.pick(["example.com", "localhost:8080", "a"]))
+        }
         let frame = framing(mistake, allowClose: false)
         lines += frame.fields
         lines += fields(mistake)
         if mistake == .closeThenMore { lines.append("Connection: close") }
         if mistake == .http10KeepAlive { lines.append("Connection: keep-alive") }
-        return head(lines, mistake) + frame.body + (mistake == .closeThenMore ? Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8) : [])
+        return head(lines, mistake) + frame.body
+            + (mistake == .closeThenMore ? Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8) : [])
     }
 
     mutating func response(mistake: Mistake, last: Bool) -> [UInt8] {
@@ -185,7 +199,8 @@ struct HTTPCaseGenerator {
         if mistake != .noReasonSpace || !reason.isEmpty { start += " " + reason }
         var lines = [start]
         let bodyless = status == "204" || status == "304" || status == "100"
-        let frame = bodyless ? (fields: [String](), body: [UInt8](), chunked: false) : framing(mistake, allowClose: last)
+        let frame =
+            bodyless ? (fields: [String](), body: [UInt8](), chunked: false) : framing(mistake, allowClose: last)
         lines += frame.fields
         lines += fields(mistake)
         if mistake == .closeThenMore { lines.append("Connection: close") }
@@ -196,8 +211,14 @@ struct HTTPCaseGenerator {
     /// The head with its line endings (CRLF unless the mistake says otherwise).
     mutating func head(_ lines: [String], _ mistake: Mistake) -> [UInt8] {
         let lfLine = mistake == .bareLFLine ? random.below(lines.count + 1) : -1
-        var text = mistake == .leadingEmptyLines ? String(repeating: random.pick(["\r\n", "\n"]), count: 1 + random.below(2)) : ""
-        if mistake == .obsFoldFirst { text += lines[0] + "\r\n folded\r\n" } else { text += lines[0] + (mistake == .allLF || lfLine == 0 ? "\n" : "\r\n") }
+        var text =
+            mistake == .leadingEmptyLines
+            ? String(repeating: random.pick(["\r\n", "\n"]), count: 1 + random.below(2)) : ""
+        if mistake == .obsFoldFirst {
+            text += lines[0] + "\r\n folded\r\n"
+        } else {
+            text += lines[0] + (mistake == .allLF || lfLine == 0 ? "\n" : "\r\n")
+        }
         for (index, line) in lines.enumerated().dropFirst() {
             text += line + (mistake == .allLF || lfLine == index ? "\n" : "\r\n")
         }

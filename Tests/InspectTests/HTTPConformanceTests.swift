@@ -135,7 +135,8 @@ final class HTTPConformanceTests: XCTestCase {
             "cut stream: lenient mode judges Content-Length when the head ends; strict mode rejects at once",
         "llhttp:request/content-length:500":
             "cut stream: a CR without LF is judged when its line ends (same result for every split)",
-        "llhttp:request/invalid:495": "any HTTP/DIGIT.DIGIT is read (RFC 9112 §2.3); a server answers 505 (RFC 9110 §2.5)",
+        "llhttp:request/invalid:495":
+            "any HTTP/DIGIT.DIGIT is read (RFC 9112 §2.3); a server answers 505 (RFC 9110 §2.5)",
         "llhttp:response/invalid:202": "any HTTP/DIGIT.DIGIT is read (RFC 9112 §2.3, RFC 9110 §2.5)",
         "llhttp:response/sample:216":
             "a close-delimited body's last byte: llhttp's test ends the stream before its final LF",

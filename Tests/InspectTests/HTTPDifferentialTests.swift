@@ -184,7 +184,8 @@ final class HTTPDifferentialTests: XCTestCase {
             }
             let (_, splitEvents) = Self.netlab(item.bytes, kind: item.kind, pieces: pieces)
             if Self.merged(splitEvents) != Self.merged(events), splitProblems.count < 20 {
-                splitProblems.append("\(item.id) \(Self.latin1(item.bytes.prefix(80)).debugDescription) pieces \(pieces.prefix(12))")
+                splitProblems.append(
+                    "\(item.id) \(Self.latin1(item.bytes.prefix(80)).debugDescription) pieces \(pieces.prefix(12))")
             }
             for reference in ["llhttp", "h11"] {
                 let theirs = Self.decode(object[reference] as! [String: Any])
@@ -192,7 +193,8 @@ final class HTTPDifferentialTests: XCTestCase {
                     agree[reference, default: 0] += 1
                     continue
                 }
-                let example = "\(item.id) \(item.kind == .request ? "request" : "response") "
+                let example =
+                    "\(item.id) \(item.kind == .request ? "request" : "response") "
                     + "\(Self.latin1(item.bytes.prefix(120)).debugDescription): \(difference)"
                 if let known = HTTPKnownDifferences.classify(
                     reference: reference, kind: item.kind, bytes: item.bytes, netlab: ours, theirs: theirs)

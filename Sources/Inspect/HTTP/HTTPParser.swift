@@ -349,7 +349,9 @@ public struct HTTPParser {
                 try tolerate(.mixedLineEndings, reason + ", read as line ends", at: index)
             }
         } else {
-            if ending == .lf { try tolerate(.bareLF, "LF without CR at the end of a line, read as a line end", at: index) }
+            if ending == .lf {
+                try tolerate(.bareLF, "LF without CR at the end of a line, read as a line end", at: index)
+            }
             lineEnding = ending
         }
         let line = pending[start..<(hasCR ? index - 1 : index)]
@@ -389,7 +391,9 @@ public struct HTTPParser {
             if let bad = parts[0].firstIndex(where: { !HTTPSyntax.isTokenByte($0) }) {
                 throw failure(.badMethod, "invalid character in method (a method is a token)", at: bad)
             }
-            guard !parts[0].isEmpty else { throw failure(.badMethod, "request line without a method", at: line.startIndex) }
+            guard !parts[0].isEmpty else {
+                throw failure(.badMethod, "request line without a method", at: line.startIndex)
+            }
             guard parts.count >= 2 else {
                 throw failure(.badStartLine, "request line without a space after the method", at: line.endIndex)
             }
@@ -469,7 +473,9 @@ public struct HTTPParser {
             if text.count <= name.count { return name.starts(with: text) }
             guard text.starts(with: name) else { return false }
             let digits = Array(text.dropFirst(name.count))
-            let pattern: [(UInt8) -> Bool] = [{ $0 >= 0x30 && $0 <= 0x39 }, { $0 == 0x2E }, { $0 >= 0x30 && $0 <= 0x39 }]
+            let pattern: [(UInt8) -> Bool] = [
+                { $0 >= 0x30 && $0 <= 0x39 }, { $0 == 0x2E }, { $0 >= 0x30 && $0 <= 0x39 },
+            ]
             return digits.count <= 3 && zip(digits, pattern).allSatisfy { $1($0) }
         }
     }
