@@ -41,7 +41,9 @@ final class HTTPMalformedCaptureTests: XCTestCase {
             ])
         connection(40001, 9000, [(1, "GET / HTTP/1.1\r\nHost: y\r\n\r\n"), (2, "HTTP/1.1 2000 OK\r\n\r\n")])
         connection(40002, 7, [(1, "hello world\n"), (2, "hello world\n"), (1, "SSH-2.0-x y\r\n")])
-        var file: [UInt8] = [0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 228, 0, 0, 0]
+        var file: [UInt8] = [
+            0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 228, 0, 0, 0,
+        ]
         for (index, frame) in frames.enumerated() {
             let length = UInt32(frame.count)
             let le = [UInt8(length & 0xFF), UInt8((length >> 8) & 0xFF), UInt8((length >> 16) & 0xFF), 0]

@@ -233,10 +233,20 @@ public struct HTTPParser {
                     emptyLines += 1
                 }
                 guard pendingCount > 0 else { return }
-                // What has arrived of the line is checked first, complete or not, so an error is
-                // found at the same byte whatever the pieces were.
-                try checkPartialStartLine()
-                guard let line = try nextLine(limit: limits.startLine, tooLong: .startLineTooLong) else { return }
+                // A line not complete yet is checked as far as it goes, in the order a complete
+                // one is, so an error is found at the same byte whatever the pieces were (a bad
+                // byte within the limit wins over the length).
+                let line: ArraySlice<UInt8>
+                do {
+                    guard let complete = try nextLine(limit: limits.startLine, tooLong: .startLineTooLong) else {
+                        try checkPartialStartLine()
+                        return
+                    }
+                    line = complete
+                } catch {
+                    try checkPartialStartLine()
+                    throw error
+                }
                 try parseStartLine(line)
                 state = .fields
             case .fields, .trailers:
@@ -445,13 +455,13 @@ public struct HTTPParser {
             if text.last == 0x30 { return .http10 }
         }
         guard let name = Self.protocolNames.first(where: { text.starts(with: $0) }) else {
-            throw failure(.badVersion, "expected an HTTP/ version", at: text.startIndex)
+            throw versionError(text)
         }
         let digits = text.dropFirst(name.count)
         func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
         guard digits.count == 3, isDigit(digits.first!), digits.dropFirst().first == 0x2E, isDigit(digits.last!)
         else {
-            throw failure(.badVersion, "the version is not HTTP/DIGIT.DIGIT", at: text.startIndex)
+            throw versionError(text)
         }
         let version = HTTPVersion(
             protocolName: String(decoding: name.dropLast(), as: UTF8.self), major: Int(digits.first! - 0x30),
@@ -465,6 +475,14 @@ public struct HTTPParser {
             }
         }
         return version
+    }
+
+    /// The same error whether the version was seen whole or only its beginning.
+    private func versionError(_ text: ArraySlice<UInt8>) -> HTTPParseError {
+        if Self.protocolNames.contains(where: { text.starts(with: $0) }) {
+            return failure(.badVersion, "the version is not HTTP/DIGIT.DIGIT", at: text.startIndex)
+        }
+        return failure(.badVersion, "expected an HTTP/ version", at: text.startIndex)
     }
 
     /// Whether `text` can still grow into a version (`HTTP/1.1`, …) as more bytes arrive.
@@ -508,9 +526,7 @@ public struct HTTPParser {
             versionPart = parts.first
         }
         guard let version = versionPart else { return }
-        if !Self.couldBeVersion(version) {
-            throw failure(.badVersion, "expected an HTTP/ version", at: version.startIndex)
-        }
+        if !Self.couldBeVersion(version) { throw versionError(version) }
     }
 
     // MARK: - Fields
