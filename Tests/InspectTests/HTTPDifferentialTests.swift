@@ -165,6 +165,7 @@ final class HTTPDifferentialTests: XCTestCase {
         XCTAssertEqual(lines.count, cases.count, "one reference line per case")
 
         var agree = ["llhttp": 0, "h11": 0]
+        var corpusAgree = ["llhttp": 0, "h11": 0]
         var classes: [String: (count: Int, example: String)] = [:]
         var unexplained: [String: (count: Int, example: String)] = [:]
         var splitProblems: [String] = []
@@ -191,6 +192,7 @@ final class HTTPDifferentialTests: XCTestCase {
                 let theirs = Self.decode(object[reference] as! [String: Any])
                 guard let difference = Self.difference(ours, theirs) else {
                     agree[reference, default: 0] += 1
+                    if !item.id.hasPrefix("gen:") { corpusAgree[reference, default: 0] += 1 }
                     continue
                 }
                 let example =
@@ -210,7 +212,8 @@ final class HTTPDifferentialTests: XCTestCase {
         report += "(\(corpusCount) corpus + \(count) generated)\n"
         for reference in ["llhttp", "h11"] {
             report += "  \(reference): \(agree[reference]!)/\(cases.count) agree, "
-            report += "\(cases.count - agree[reference]!) disagreements\n"
+            report += "\(cases.count - agree[reference]!) disagreements (corpus cases: "
+            report += "\(corpusAgree[reference]!)/\(corpusCount) agree)\n"
         }
         for (name, entry) in classes.sorted(by: { $0.key < $1.key }) {
             report += "  KNOWN \(entry.count)× \(name)\n      e.g. \(entry.example.prefix(260))\n"
