@@ -92,6 +92,14 @@ final class HTTPMalformedCaptureTests: XCTestCase {
         XCTAssertEqual(warning["rule"] as? String, "RFC 9112 §5.1")
         XCTAssertEqual(warning["frame"] as? Int, 3)
 
+        // Lesson 3's checks: the malformed messages do not count, and the check says why.
+        let lesson = try Harness.run(["lesson", "check", "3", "--capture", path]).stdout
+        XCTAssertTrue(
+            lesson.contains(
+                "malformed response in stream 1: status code is not three digits (RFC 9112 §4, byte 9, frame 10)"),
+            lesson)
+        XCTAssertTrue(lesson.contains("statuses seen: 200;"), lesson)
+
         let stats = try Harness.run(["stats", "-r", path]).stdout
         XCTAssertTrue(stats.contains("  malformed: 2 (not counted above)\n"), stats)
         XCTAssertTrue(stats.contains("    RFC 9112 §4 bad_status  1\n"), stats)
