@@ -82,6 +82,13 @@ final class HTTPMalformedCaptureTests: XCTestCase {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }.filter { $0["type"] as? String == "http" }
         XCTAssertEqual(messages.map { $0["malformed"] as? Bool }, [false, false, true, false, true])
+        // Every key, malformed or not, is documented (FlowViewTests checks the tables' shape).
+        let doc = try String(contentsOf: Harness.root.appendingPathComponent("docs/json.md"), encoding: .utf8)
+        for message in messages {
+            var keys = Set(message.keys)
+            for warning in message["warnings"] as? [[String: Any]] ?? [] { keys.formUnion(warning.keys) }
+            for key in keys { XCTAssertTrue(doc.contains("`\(key)`"), "docs/json.md lacks \(key)") }
+        }
         let broken = messages[4]
         XCTAssertEqual(broken["direction"] as? String, "response")
         XCTAssertEqual(broken["error_kind"] as? String, "bad_status")
