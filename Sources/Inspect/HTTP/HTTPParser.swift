@@ -193,19 +193,21 @@ public struct HTTPParser {
 
     /// Something a strict recipient refuses: an error in strict mode; in lenient mode a warning
     /// (once per kind and message), and parsing goes on.
+    /// `readAs` says how lenient mode reads it (added to the warning's reason).
     private mutating func tolerate(
-        _ kind: HTTPParseError.Kind, _ reason: String, at index: Int? = nil
+        _ kind: HTTPParseError.Kind, _ reason: String, readAs: String, at index: Int? = nil
     ) throws(HTTPParseError) {
-        try tolerate(failure(kind, reason, at: index))
+        try tolerate(failure(kind, reason, at: index), readAs: readAs)
     }
 
-    private mutating func tolerate(_ error: HTTPParseError) throws(HTTPParseError) {
+    private mutating func tolerate(_ error: HTTPParseError, readAs: String) throws(HTTPParseError) {
         guard lenient else { throw error }
         let kind = error.kind
         let message = headReported ? headsReported - 1 : headsReported
         if lastWarned[kind] == message { return }
         lastWarned[kind] = message
-        warnings.append(HTTPWarning(kind: kind, reason: error.reason, offset: error.offset, message: message))
+        warnings.append(
+            HTTPWarning(kind: kind, reason: error.reason + ", " + readAs, offset: error.offset, message: message))
     }
 
     private mutating func advance(_ count: Int) {
@@ -324,7 +326,10 @@ public struct HTTPParser {
             case .closed:
                 guard pendingCount > 0 else { return }
                 // A server stops reading here (RFC 9112 §9.6); a sniffer reads on to show what came.
-                try tolerate(.dataAfterClose, "data after a message with Connection: close, read as the next message")
+                try tolerate(
+                    .dataAfterClose,
+                    "data after a message that closes the connection (Connection: close, or HTTP/1.0 without "
+                        + "keep-alive)", readAs: "read as the next message")
                 closeAfterMessage = false
                 state = .startLine
             case .failed(let error):
@@ -356,11 +361,11 @@ public struct HTTPParser {
             if established != ending {
                 let reason = "line endings change from CRLF to LF (or back) inside a message"
                 if kind == .request { throw failure(.mixedLineEndings, reason, at: index) }
-                try tolerate(.mixedLineEndings, reason + ", read as line ends", at: index)
+                try tolerate(.mixedLineEndings, reason, readAs: "read as line ends", at: index)
             }
         } else {
             if ending == .lf {
-                try tolerate(.bareLF, "LF without CR at the end of a line, read as a line end", at: index)
+                try tolerate(.bareLF, "LF without CR at the end of a line", readAs: "read as a line end", at: index)
             }
             lineEnding = ending
         }
@@ -414,7 +419,8 @@ public struct HTTPParser {
             }
             if parts.count == 2 {
                 try tolerate(
-                    .missingVersion, "request line without an HTTP version, read as HTTP/0.9", at: line.endIndex)
+                    .missingVersion, "request line without an HTTP version", readAs: "read as HTTP/0.9",
+                    at: line.endIndex)
                 version = .http09
             } else {
                 version = try parseVersion(parts[2], method: method)
@@ -546,8 +552,8 @@ public struct HTTPParser {
             }
             try checkValueBytes(line)
             try tolerate(
-                .obsoleteLineFolding, "obsolete line folding (obs-fold), unfolded into the previous field",
-                at: line.startIndex)
+                .obsoleteLineFolding, "obsolete line folding (obs-fold)",
+                readAs: "unfolded into the previous field", at: line.startIndex)
             // Unfold: drop the line break, keep the whitespace around it (as http-parser does).
             lastValueUntrimmed += line
             var last = fields.removeLast()
@@ -573,7 +579,7 @@ public struct HTTPParser {
                 throw failure(.badFieldName, "whitespace inside a field name", at: bad)
             }
             try tolerate(
-                .whitespaceBeforeColon, "whitespace between field name and colon, read without it",
+                .whitespaceBeforeColon, "whitespace between field name and colon", readAs: "read without it",
                 at: trimmed.endIndex)
             name = trimmed
         }
@@ -647,8 +653,8 @@ public struct HTTPParser {
             try tolerate(
                 HTTPParseError(
                     kind: .contentLengthWithTransferEncoding,
-                    reason: "Content-Length together with Transfer-Encoding, framed by the Transfer-Encoding",
-                    offset: offset))
+                    reason: "Content-Length together with Transfer-Encoding", offset: offset),
+                readAs: "framed by the Transfer-Encoding")
             contentLength = nil
         } else if let problem = contentLengthProblem {
             framingError = problem
