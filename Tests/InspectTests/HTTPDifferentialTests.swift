@@ -11,6 +11,8 @@ import XCTest
 /// reviewed against the RFCs; anything else fails the test with examples.
 ///
 ///     NETLAB_HTTP_CASES=100000 NETLAB_HTTP_SEED=7 swift test --skip-build --filter HTTPDifferentialTests
+///
+/// (NETLAB_HTTP_LIST=1 lists every generated disagreement too, not only the corpus ones.)
 final class HTTPDifferentialTests: XCTestCase {
     struct Message: Equatable, Sendable {
         var method: String?
@@ -169,6 +171,9 @@ final class HTTPDifferentialTests: XCTestCase {
         var classes: [String: (count: Int, example: String)] = [:]
         var unexplained: [String: (count: Int, example: String)] = [:]
         var splitProblems: [String] = []
+        // Corpus disagreements are always listed one by one; generated ones with NETLAB_HTTP_LIST=1.
+        let listAll = environment["NETLAB_HTTP_LIST"] == "1"
+        var listed: [String] = []
         var random = HTTPCaseGenerator.Random(state: seed ^ 0x5EED)
         for (item, line) in zip(cases, lines) {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
@@ -202,6 +207,9 @@ final class HTTPDifferentialTests: XCTestCase {
                     reference: reference, kind: item.kind, bytes: item.bytes, netlab: ours, theirs: theirs)
                 {
                     classes[reference + ": " + known, default: (0, example)].count += 1
+                    if listAll || !item.id.hasPrefix("gen:") {
+                        listed.append("\(reference) \(example.prefix(220))\n      class: \(known.prefix(90))")
+                    }
                 } else {
                     let key = reference + " " + difference.prefix(60)
                     unexplained[key, default: (0, example)].count += 1
@@ -218,6 +226,7 @@ final class HTTPDifferentialTests: XCTestCase {
         for (name, entry) in classes.sorted(by: { $0.key < $1.key }) {
             report += "  KNOWN \(entry.count)× \(name)\n      e.g. \(entry.example.prefix(260))\n"
         }
+        for line in listed { report += "  DISAGREE \(line)\n" }
         for (name, entry) in unexplained.sorted(by: { $0.value.count > $1.value.count }) {
             report += "  UNEXPLAINED \(entry.count)× \(name)\n      e.g. \(entry.example.prefix(300))\n"
         }
