@@ -13,6 +13,8 @@ public enum StopSignals {
                 if let context { pcap_breakloop(OpaquePointer(context)) }
             }, context: UnsafeMutableRawPointer(handle.rawHandle))
         Signals.installStopHandlers()
+        // A stop requested before the routing (between "listening on" and here) breaks at once.
+        if Signals.stopRequested { pcap_breakloop(handle.rawHandle) }
     }
 
     /// Installs the handlers without a capture (programs that poll `requested`).

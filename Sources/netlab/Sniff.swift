@@ -141,6 +141,9 @@ struct Sniff: ParsableCommand {
         }
         let linkType = LinkType(rawValue: handle.linkType)
         if handle.isLive {
+            // Handled from before "listening on" (scripts send Ctrl-C as soon as they see it):
+            // a stop request then is kept and honoured when the capture loop starts.
+            StopSignals.install()
             Console.error(
                 "listening on \(name), link-type \(handle.linkTypeName), snapshot length \(handle.snapshotLength) bytes"
             )

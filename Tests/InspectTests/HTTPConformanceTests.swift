@@ -5,7 +5,10 @@ import XCTest
 
 /// The HTTP/1.x parser against ../shared/corpus/http/cases.jsonl: llhttp, http-parser and h11's
 /// own test cases (accept or reject, and the parsed fields). The parser runs in lenient mode
-/// (how netlab reads captured traffic); every disagreement is listed with its case id.
+/// (how netlab reads captured traffic). A case that lenient mode accepts against the source's
+/// "reject" must come with a warning naming the rule a strict parser applies; every other
+/// disagreement must be in `reviewed` with its reason (the gate is exact).
+/// `HTTPDifferentialTests` runs the same cases through the strict parser and both references.
 final class HTTPConformanceTests: XCTestCase {
     struct Message: Equatable {
         var head: HTTPHead?
@@ -123,11 +126,29 @@ final class HTTPConformanceTests: XCTestCase {
 
     static func trim(_ value: String) -> String { value.trimmingCharacters(in: CharacterSet(charactersIn: " \t")) }
 
+    /// Reviewed disagreements of lenient mode with the sources' verdicts, by case id.
+    static let reviewed: [String: String] = [
+        "llhttp:request/content-length:82":
+            "cut stream: lenient mode judges Content-Length when the head ends (Transfer-Encoding may still "
+            + "override it, RFC 9112 §6.3); strict mode rejects at once",
+        "llhttp:request/content-length:108":
+            "cut stream: lenient mode judges Content-Length when the head ends; strict mode rejects at once",
+        "llhttp:request/content-length:500":
+            "cut stream: a CR without LF is judged when its line ends (same result for every split)",
+        "llhttp:request/invalid:495":
+            "any HTTP/DIGIT.DIGIT is read (RFC 9112 §2.3); a server answers 505 (RFC 9110 §2.5)",
+        "llhttp:response/invalid:202": "any HTTP/DIGIT.DIGIT is read (RFC 9112 §2.3, RFC 9110 §2.5)",
+        "llhttp:response/sample:216":
+            "a close-delimited body's last byte: llhttp's test ends the stream before its final LF",
+    ]
+
     func testCorpusCases() throws {
         let cases = try Self.loadCases()
         var agree = 0
         var disagreements: [String] = []
         var strictRejects = 0
+        var warned = 0
+        var reviewedSeen: [String] = []
         for entry in cases {
             let id = entry["id"] as! String
             let kind: HTTPParser.Kind = entry["kind"] as! String == "request" ? .request : .response
@@ -141,8 +162,13 @@ final class HTTPConformanceTests: XCTestCase {
 
             let wantsAccept = entry["expect"] as! String == "accept"
             var problems: [String] = []
+            var lenientParser = HTTPParser(kind: kind, lenient: true)
+            _ = lenientParser.parse(bytes)
+            let warnings = lenientParser.takeWarnings()
             if wantsAccept, let error {
                 problems.append("rejected: \(error.reason)")
+            } else if !wantsAccept && error == nil && !warnings.isEmpty {
+                warned += 1  // read leniently, and the warning names the rule a strict server applies
             } else if !wantsAccept && error == nil {
                 let source = entry["llhttp_error"] ?? entry["http_parser_error"] ?? entry["h11_error"] ?? "?"
                 problems.append("accepted; the source parser says \(source)")
@@ -157,6 +183,8 @@ final class HTTPConformanceTests: XCTestCase {
             }
             if problems.isEmpty {
                 agree += 1
+            } else if let reason = Self.reviewed[id] {
+                reviewedSeen.append("\(id): \(reason)")
             } else {
                 let raw = String(decoding: bytes.prefix(70), as: UTF8.self).debugDescription
                 disagreements.append(
@@ -166,10 +194,14 @@ final class HTTPConformanceTests: XCTestCase {
         let ratio = Double(agree) / Double(cases.count)
         var report = String(
             format: "\nHTTP CONFORMANCE (lenient mode): %d/%d cases agree (%.1f%%)\n", agree, cases.count, ratio * 100)
+        report += "  of those, \(warned) reject cases read leniently with a warning naming the strict rule; "
+        report += "\(reviewedSeen.count) reviewed differences\n"
         report += "  strict mode (servers) rejects \(strictRejects) of \(cases.count) cases\n"
+        for line in reviewedSeen { report += "  REVIEWED \(line)\n" }
         for line in disagreements { report += "  DISAGREE \(line)\n" }
         print(report)
-        XCTAssertGreaterThanOrEqual(ratio, 0.98, "HTTP parser agrees with fewer than 98% of the corpus cases")
+        XCTAssertEqual(disagreements, [], "corpus disagreements outside the reviewed list")
+        XCTAssertEqual(agree + reviewedSeen.count, cases.count)
         XCTAssertGreaterThan(cases.count, 100)
     }
 }

@@ -114,6 +114,7 @@ final class FlowViewTests: XCTestCase {
         for line in doc.split(separator: "\n") {
             if line.hasPrefix("## `") { current = String(line.dropFirst(4).prefix { $0 != "`" }) }
             if line.hasPrefix("`tcp` object") { current = "tcp" }
+            if line.hasPrefix("`warnings` items") { current = "warnings" }
             guard line.hasPrefix("| `"), !current.isEmpty else { continue }
             let cell = line.dropFirst(2).prefix { $0 != "|" }
             for name in cell.split(separator: ",") {
@@ -121,9 +122,13 @@ final class FlowViewTests: XCTestCase {
                     name.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: ["`"]))
             }
         }
-        XCTAssertEqual(Set(fields.keys), ["packet", "tcp", "state", "http"], "docs/json.md tables")
+        XCTAssertEqual(Set(fields.keys), ["packet", "tcp", "state", "http", "warnings"], "docs/json.md tables")
         let optional: [String: Set<String>] = [
-            "packet": ["tcp"], "http": ["method", "target", "status", "reason", "error", "capture_incomplete"],
+            "packet": ["tcp"],
+            "http": [
+                "method", "target", "status", "reason", "version", "headers", "error", "error_kind", "error_rule",
+                "error_offset", "error_frame", "error_line", "capture_incomplete",
+            ],
             "tcp": ["capture_incomplete"],
         ]
         var checked = 0
@@ -141,6 +146,9 @@ final class FlowViewTests: XCTestCase {
                 XCTAssertTrue(required.isSubset(of: keys), "\(type): missing \(required.subtracting(keys))")
                 if let tcp = object["tcp"] as? [String: Any] {
                     XCTAssertEqual(Set(tcp.keys).union(optional["tcp"] ?? []), fields["tcp"], "tcp object")
+                }
+                for warning in object["warnings"] as? [[String: Any]] ?? [] {
+                    XCTAssertEqual(Set(warning.keys), fields["warnings"], "warnings item")
                 }
                 checked += 1
             }

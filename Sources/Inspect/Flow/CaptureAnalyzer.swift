@@ -106,11 +106,21 @@ public struct HTTPCounts: Sendable {
     public var requests: Int { methods.values.reduce(0, +) }
     public var responses: Int { statuses.values.reduce(0) { $0 + $1.count } }
 
+    /// Malformed messages by the rule they broke, and warnings by rule.
+    public private(set) var malformed: [String: Int] = [:]
+    public private(set) var warnings: [String: Int] = [:]
+
     mutating func add(_ message: HTTPConversation.Message) {
-        switch message.head.startLine {
+        for item in message.warnings { warnings[item.warning.rule + " " + item.warning.kind.name, default: 0] += 1 }
+        if let error = message.error {
+            malformed[error.rule + " " + error.kind.name, default: 0] += 1
+            return
+        }
+        switch message.head?.startLine {
         case .request(let method, _): methods[method, default: 0] += 1
         case .response(let status, let reason):
             statuses[status] = (statuses[status]?.reason ?? reason, (statuses[status]?.count ?? 0) + 1)
+        case nil: break
         }
     }
 }

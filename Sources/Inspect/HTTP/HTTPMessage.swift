@@ -48,11 +48,15 @@ public struct HTTPHead: Sendable, Equatable {
     public var startLine: StartLine
     public var version: HTTPVersion
     public var fields: [HTTPField]
+    /// Empty lines (CRLF or LF) skipped before the start line (RFC 9112 §2.2 lets a server
+    /// ignore them; they usually mean a client counted a body's CRLF wrong).
+    public var emptyLinesBefore = 0
 
-    public init(startLine: StartLine, version: HTTPVersion, fields: [HTTPField]) {
+    public init(startLine: StartLine, version: HTTPVersion, fields: [HTTPField], emptyLinesBefore: Int = 0) {
         self.startLine = startLine
         self.version = version
         self.fields = fields
+        self.emptyLinesBefore = emptyLinesBefore
     }
 
     public var method: String? {
@@ -117,18 +121,32 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case badTransferEncoding, badChunk
         case startLineTooLong, headersTooLarge, tooManyFields, bodyTooLarge
         case dataAfterClose
+        case missingVersion
     }
     public var kind: Kind
     public var reason: String
-    /// Bytes consumed before the error, counted from the start of the stream.
+    /// Where it broke: the offset of the offending byte (or of the line or field that is wrong
+    /// as a whole), counted from the start of the stream.
     public var offset: Int
+    /// The line it broke in, from its start through the offending byte (at most 80 bytes back),
+    /// so a reader sees what arrived.
+    public var line: [UInt8] = []
+
+    public init(kind: Kind, reason: String, offset: Int, line: [UInt8] = []) {
+        self.kind = kind
+        self.reason = reason
+        self.offset = offset
+        self.line = line
+    }
+
+    /// The section of RFC 9112 or RFC 9110 that the bytes broke, e.g. `RFC 9112 §5.2`.
+    public var rule: String { kind.rule }
 
     public var status: Int {
         switch kind {
         case .startLineTooLong: 414
         case .headersTooLarge, .tooManyFields: 431
         case .bodyTooLarge: 413
-        case .badVersion: 505
         default: 400
         }
     }

@@ -5,12 +5,17 @@
 /// response to HEAD has no body and a 2xx to CONNECT opens a tunnel.
 ///
 /// Two modes:
-/// - strict (servers): CRLF only, no obs-fold — both are rejected with a reason.
-/// - lenient (sniffing, clients): a bare LF is accepted when the whole head uses it
-///   (RFC 9112 §2.2), and obs-fold is unfolded (§5.2), except where a continuation line looks
-///   like a field of its own, or a request head mixes CRLF and LF: both are request-smuggling
-///   shapes (§11.2) and are rejected in every mode. A response head may mix them.
-/// Everything RFC 9112 requires a recipient to reject is rejected in both modes.
+/// - strict (servers): what RFC 9112 lets a recipient refuse is refused with a reason: bare LF,
+///   obs-fold, whitespace before a colon, Content-Length with Transfer-Encoding, data after
+///   `Connection: close`, a request line without a version.
+/// - lenient (sniffing): each of those is read the way browsers and proxies read it and
+///   reported as an `HTTPWarning` (`takeWarnings()`) naming the rule a strict peer applies, at
+///   the place where the strict parser fails. Still rejected in every mode: a continuation
+///   line that looks like a field of its own, and a request head that mixes CRLF and LF (both
+///   request-smuggling shapes, §11.2), and what leaves the framing undecidable.
+/// A method is any token (RFC 9110 §9.1); empty lines before a start line are skipped and
+/// counted (`HTTPHead.emptyLinesBefore`); any `HTTP/DIGIT.DIGIT` version is read (a server
+/// answers 505 for a major version it does not speak, RFC 9110 §2.5).
 ///
 /// Events are returned in order; a protocol error ends the list with `.failed`, after the
 /// events for the bytes before it, so delivering the same bytes in any pieces gives the same
@@ -57,6 +62,8 @@ public struct HTTPParser {
     /// Bytes received but not yet consumed (only line-oriented states keep any).
     private var pending: [UInt8] = []
     private var start = 0
+    /// Where the last line `nextLine` returned starts in `pending` (error excerpts begin there).
+    private var lineFloor = 0
     /// Bytes consumed since the stream began, for error offsets.
     private var consumed = 0
     private var lineEnding: LineEnding?
@@ -74,6 +81,20 @@ public struct HTTPParser {
     private var lastValueUntrimmed: [UInt8] = []
     /// Messages completed so far.
     public private(set) var messagesCompleted = 0
+    /// Heads reported so far (interim 1xx responses included): the index of the next message.
+    private var headsReported = 0
+    /// Whether the message being read has had its head reported.
+    private var headReported = false
+    private var emptyLines = 0
+    /// The first Content-Length problem of this head: an error unless Transfer-Encoding decides the framing.
+    private var contentLengthProblem: HTTPParseError?
+    /// Stream offset of this head's first Content-Length line.
+    private var contentLengthOffset: Int?
+    private var warnings: [HTTPWarning] = []
+    /// The message each kind was last warned about (one warning per kind and message).
+    private var lastWarned: [HTTPParseError.Kind: Int] = [:]
+    /// After an error inside a head: the start line and the fields read before it.
+    public private(set) var partialHead: HTTPHead?
 
     public init(kind: Kind, lenient: Bool = false, limits: Limits = Limits()) {
         self.kind = kind
@@ -104,11 +125,25 @@ public struct HTTPParser {
         do {
             try run(&events)
         } catch {
+            if !headReported, let startLine {
+                partialHead = HTTPHead(
+                    startLine: startLine, version: version, fields: fields, emptyLinesBefore: emptyLines)
+            }
             state = .failed(error)
             events.append(.failed(error))
         }
         compact()
         return events
+    }
+
+    /// Bytes of the stream consumed so far (an error's offset is at or after this point, and
+    /// later bytes are held until a line completes).
+    public var streamOffset: Int { consumed }
+
+    /// What lenient mode accepted since the last call, in stream order (always empty in strict mode).
+    public mutating func takeWarnings() -> [HTTPWarning] {
+        defer { warnings.removeAll() }
+        return warnings
     }
 
     /// The stream ended (the peer closed). Completes a body delimited by the close.
@@ -129,14 +164,50 @@ public struct HTTPParser {
         if start > 4096 && start * 2 > pending.count {
             pending.removeSubrange(0..<start)
             start = 0
+            lineFloor = 0
         } else if start == pending.count {
             pending.removeAll(keepingCapacity: true)
             start = 0
+            lineFloor = 0
         }
     }
 
-    private func failure(_ kind: HTTPParseError.Kind, _ reason: String) -> HTTPParseError {
-        HTTPParseError(kind: kind, reason: reason, offset: consumed)
+    /// An error at `index` in `pending` (by default the first byte not yet consumed), with the
+    /// line around it.
+    private func failure(_ kind: HTTPParseError.Kind, _ reason: String, at index: Int? = nil) -> HTTPParseError {
+        let at = min(max(index ?? start, 0), pending.count)
+        // Not before the line the error is in: earlier bytes may be gone, depending on the split.
+        let floor = at >= start ? start : lineFloor
+        if kind != .bareCR && at + 1 < pending.count && pending[at] == 0x0D && pending[at + 1] != 0x0A {
+            return failure(.bareCR, "CR not followed by LF", at: at)
+        }
+        var lineStart = at
+        while lineStart > floor && at - lineStart < 80 && pending[lineStart - 1] != 0x0A { lineStart -= 1 }
+        // Up to and including the offending byte: what follows may not have arrived yet, and
+        // the error must be the same for every split of the stream.
+        var lineEnd = min(index == nil ? at : at + 1, pending.count)
+        while lineEnd > lineStart && (pending[lineEnd - 1] == 0x0A || pending[lineEnd - 1] == 0x0D) { lineEnd -= 1 }
+        return HTTPParseError(
+            kind: kind, reason: reason, offset: consumed - start + at, line: Array(pending[lineStart..<lineEnd]))
+    }
+
+    /// Something a strict recipient refuses: an error in strict mode; in lenient mode a warning
+    /// (once per kind and message), and parsing goes on.
+    /// `readAs` says how lenient mode reads it (added to the warning's reason).
+    private mutating func tolerate(
+        _ kind: HTTPParseError.Kind, _ reason: String, readAs: String, at index: Int? = nil
+    ) throws(HTTPParseError) {
+        try tolerate(failure(kind, reason, at: index), readAs: readAs)
+    }
+
+    private mutating func tolerate(_ error: HTTPParseError, readAs: String) throws(HTTPParseError) {
+        guard lenient else { throw error }
+        let kind = error.kind
+        let message = headReported ? headsReported - 1 : headsReported
+        if lastWarned[kind] == message { return }
+        lastWarned[kind] = message
+        warnings.append(
+            HTTPWarning(kind: kind, reason: error.reason + ", " + readAs, offset: error.offset, message: message))
     }
 
     private mutating func advance(_ count: Int) {
@@ -150,7 +221,7 @@ public struct HTTPParser {
         while true {
             switch state {
             case .startLine:
-                // RFC 9112 §2.2: ignore empty lines before a start line.
+                // RFC 9112 §2.2: ignore (and count) empty lines before a start line.
                 while pendingCount > 0 && (pending[start] == 0x0A || pending[start] == 0x0D) {
                     if pending[start] == 0x0D {
                         guard pendingCount >= 2 else { return }
@@ -161,11 +232,22 @@ public struct HTTPParser {
                     } else {
                         advance(1)
                     }
+                    emptyLines += 1
                 }
                 guard pendingCount > 0 else { return }
-                guard let line = try nextLine(limit: limits.startLine, tooLong: .startLineTooLong) else {
+                // A line not complete yet is checked as far as it goes, in the order a complete
+                // one is, so an error is found at the same byte whatever the pieces were (a bad
+                // byte within the limit wins over the length).
+                let line: ArraySlice<UInt8>
+                do {
+                    guard let complete = try nextLine(limit: limits.startLine, tooLong: .startLineTooLong) else {
+                        try checkPartialStartLine()
+                        return
+                    }
+                    line = complete
+                } catch {
                     try checkPartialStartLine()
-                    return
+                    throw error
                 }
                 try parseStartLine(line)
                 state = .fields
@@ -242,10 +324,14 @@ public struct HTTPParser {
                 }
                 return
             case .closed:
-                if pendingCount > 0 {
-                    throw failure(.dataAfterClose, "data after a message with Connection: close")
-                }
-                return
+                guard pendingCount > 0 else { return }
+                // A server stops reading here (RFC 9112 §9.6); a sniffer reads on to show what came.
+                try tolerate(
+                    .dataAfterClose,
+                    "data after a message that closes the connection (Connection: close, or HTTP/1.0 without "
+                        + "keep-alive)", readAs: "read as the next message")
+                closeAfterMessage = false
+                state = .startLine
             case .failed(let error):
                 throw error
             }
@@ -261,9 +347,8 @@ public struct HTTPParser {
         while index < end {
             let byte = pending[index]
             if byte == 0x0A { break }
-            if byte == 0x0D && index + 1 < end && pending[index + 1] != 0x0A {
-                throw failure(.bareCR, "CR not followed by LF")
-            }
+            // A CR not followed by LF stays in the line: the check of the part it is in rejects
+            // it (as `bareCR`), so the first bad byte decides for every split of the bytes.
             index += 1
         }
         guard index < end else {
@@ -273,15 +358,20 @@ public struct HTTPParser {
         let hasCR = index > start && pending[index - 1] == 0x0D
         let ending: LineEnding = hasCR ? .crlf : .lf
         if let established = lineEnding {
-            if established != ending && kind == .request {
-                throw failure(.mixedLineEndings, "line endings change from CRLF to LF (or back) inside a message")
+            if established != ending {
+                let reason = "line endings change from CRLF to LF (or back) inside a message"
+                if kind == .request { throw failure(.mixedLineEndings, reason, at: index) }
+                try tolerate(.mixedLineEndings, reason, readAs: "read as line ends", at: index)
             }
         } else {
-            if ending == .lf && !lenient { throw failure(.bareLF, "LF without CR at the end of a line") }
+            if ending == .lf {
+                try tolerate(.bareLF, "LF without CR at the end of a line", readAs: "read as a line end", at: index)
+            }
             lineEnding = ending
         }
         let line = pending[start..<(hasCR ? index - 1 : index)]
         if line.count > limit { throw failure(tooLong, limitReason(tooLong)) }
+        lineFloor = start
         advance(index + 1 - start)
         return line
     }
@@ -297,40 +387,57 @@ public struct HTTPParser {
     // MARK: - Start line
 
     private static let http1Prefix = Array("HTTP/1.".utf8)
-    private static let acceptedVersions = ["HTTP/0.9", "HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "RTSP/1.0", "ICE/1.0"]
+    /// Protocol names a version may have: HTTP, and the RTSP/ICE variants llhttp also reads (1.0 only).
+    private static let protocolNames = ["HTTP/", "RTSP/", "ICE/"].map { Array($0.utf8) }
 
+    /// request-line = method SP request-target SP HTTP-version (RFC 9112 §3), method = token;
+    /// status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ] (§4).
     private mutating func parseStartLine(_ line: ArraySlice<UInt8>) throws(HTTPParseError) {
         fields = []
         fieldBytes = 0
         contentLength = nil
+        contentLengthProblem = nil
+        contentLengthOffset = nil
         bodyBytes = 0
         upgradeAfterBody = false
         let parts = Self.splitStartLine(line)
         switch kind {
         case .request:
-            guard parts.count >= 2, !parts[0].isEmpty, parts[0].allSatisfy(HTTPSyntax.isTokenByte) else {
-                throw failure(.badMethod, "invalid method in request line")
+            if let bad = parts[0].firstIndex(where: { !HTTPSyntax.isTokenByte($0) }) {
+                throw failure(.badMethod, "invalid character in method (a method is a token)", at: bad)
+            }
+            guard !parts[0].isEmpty else {
+                throw failure(.badMethod, "request line without a method", at: line.startIndex)
+            }
+            guard parts.count >= 2 else {
+                throw failure(.badStartLine, "request line without a space after the method", at: line.endIndex)
             }
             let method = String(decoding: parts[0], as: UTF8.self)
-            guard !parts[1].isEmpty, parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                throw failure(.badTarget, "invalid request target")
+            guard !parts[1].isEmpty else { throw failure(.badTarget, "empty request target", at: parts[1].startIndex) }
+            if let bad = parts[1].firstIndex(where: { $0 <= 0x20 || $0 >= 0x7F }) {
+                throw failure(.badTarget, "invalid character in request target", at: bad)
             }
             if parts.count == 2 {
-                version = .http09  // `GET /`: an HTTP/0.9 request line
+                try tolerate(
+                    .missingVersion, "request line without an HTTP version", readAs: "read as HTTP/0.9",
+                    at: line.endIndex)
+                version = .http09
             } else {
                 version = try parseVersion(parts[2], method: method)
             }
             startLine = .request(method: method, target: String(decoding: parts[1], as: UTF8.self))
         case .response:
-            guard parts.count >= 2 else { throw failure(.badStartLine, "status line without a status code") }
             version = try parseVersion(parts[0], method: nil)
+            guard parts.count >= 2 else {
+                throw failure(.badStatus, "status line without a status code", at: line.endIndex)
+            }
             let code = parts[1]
             guard code.count == 3, code.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                throw failure(.badStatus, "invalid status code")
+                throw failure(.badStatus, "status code is not three digits", at: code.startIndex)
             }
             let reason = parts.count == 3 ? parts[2] : []
-            guard reason.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
-                throw failure(.badStatus, "invalid character in reason phrase")
+            if let bad = reason.firstIndex(where: { !($0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F)) }) {
+                throw failure(.badStatus, "control character in reason phrase", at: bad)
             }
             let status = code.reduce(0) { $0 * 10 + Int($1 - 0x30) }
             startLine = .response(status: status, reason: String(decoding: reason, as: UTF8.self))
@@ -346,46 +453,86 @@ public struct HTTPParser {
         return [line[..<first], rest[..<second], line[(second + 1)...]]
     }
 
+    /// HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3); RTSP/1.0 and ICE/1.0 as llhttp reads them.
     private func parseVersion(_ text: ArraySlice<UInt8>, method: String?) throws(HTTPParseError) -> HTTPVersion {
         // The two versions nearly every message has, without building strings.
         if text.count == 8 && text.starts(with: Self.http1Prefix) {
             if text.last == 0x31 { return .http11 }
             if text.last == 0x30 { return .http10 }
         }
-        let string = String(decoding: text, as: UTF8.self)
-        guard Self.acceptedVersions.contains(string) else {
-            if string.hasPrefix("HTTP/") { throw failure(.badVersion, "unsupported HTTP version \(string)") }
-            throw failure(.badStartLine, "expected HTTP/, RTSP/ or ICE/ version")
+        guard let name = Self.protocolNames.first(where: { text.starts(with: $0) }) else {
+            throw versionError(text)
         }
-        if string.hasPrefix("ICE/") && method != nil && method != "SOURCE" {
-            throw failure(.badStartLine, "ICE/1.0 is only valid with SOURCE")
+        let digits = text.dropFirst(name.count)
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+        guard digits.count == 3, isDigit(digits.first!), digits.dropFirst().first == 0x2E, isDigit(digits.last!)
+        else {
+            throw versionError(text)
         }
-        let slash = string.firstIndex(of: "/")!
-        let digits = string[string.index(after: slash)...].split(separator: ".")
-        return HTTPVersion(protocolName: String(string[..<slash]), major: Int(digits[0])!, minor: Int(digits[1])!)
+        let version = HTTPVersion(
+            protocolName: String(decoding: name.dropLast(), as: UTF8.self), major: Int(digits.first! - 0x30),
+            minor: Int(digits.last! - 0x30))
+        if version.protocolName != "HTTP" {
+            guard version.major == 1 && version.minor == 0 else {
+                throw failure(.badVersion, "\(version.protocolName) is only read in version 1.0", at: text.startIndex)
+            }
+            if version.protocolName == "ICE" && method != nil && method != "SOURCE" {
+                throw failure(.badStartLine, "ICE/1.0 is only valid with SOURCE", at: text.startIndex)
+            }
+        }
+        return version
+    }
+
+    /// The same error whether the version was seen whole or only its beginning.
+    private func versionError(_ text: ArraySlice<UInt8>) -> HTTPParseError {
+        if Self.protocolNames.contains(where: { text.starts(with: $0) }) {
+            return failure(.badVersion, "the version is not HTTP/DIGIT.DIGIT", at: text.startIndex)
+        }
+        return failure(.badVersion, "expected an HTTP/ version", at: text.startIndex)
+    }
+
+    /// Whether `text` can still grow into a version (`HTTP/1.1`, …) as more bytes arrive.
+    private static func couldBeVersion(_ text: ArraySlice<UInt8>) -> Bool {
+        protocolNames.contains { name in
+            if text.count <= name.count { return name.starts(with: text) }
+            guard text.starts(with: name) else { return false }
+            let digits = Array(text.dropFirst(name.count))
+            let pattern: [(UInt8) -> Bool] = [
+                { $0 >= 0x30 && $0 <= 0x39 }, { $0 == 0x2E }, { $0 >= 0x30 && $0 <= 0x39 },
+            ]
+            return digits.count <= 3 && zip(digits, pattern).allSatisfy { $1($0) }
+        }
     }
 
     /// Rejects a start line as soon as its beginning cannot be valid, before its end arrives.
     private func checkPartialStartLine() throws(HTTPParseError) {
-        let partial = pending[start...]
+        var end = start
+        while end < pending.count && end - start <= limits.startLine && pending[end] != 0x0A { end += 1 }
+        var partial = pending[start..<end]
+        // A CR at the end may be the line's CRLF.
+        if partial.last == 0x0D && (end == pending.count || pending[end] == 0x0A) { partial = partial.dropLast() }
         let parts = partial.split(separator: 0x20, omittingEmptySubsequences: false)
         let versionPart: ArraySlice<UInt8>?
         switch kind {
         case .request:
-            if let method = parts.first, !method.allSatisfy({ HTTPSyntax.isTokenByte($0) || $0 == 0x0D }) {
-                throw failure(.badMethod, "invalid method in request line")
+            if let method = parts.first, let bad = method.firstIndex(where: { !HTTPSyntax.isTokenByte($0) }) {
+                throw failure(.badMethod, "invalid character in method (a method is a token)", at: bad)
+            }
+            if parts.count >= 2 && parts[0].isEmpty {
+                throw failure(.badMethod, "request line without a method", at: parts[0].startIndex)
+            }
+            if parts.count >= 3 && parts[1].isEmpty {
+                throw failure(.badTarget, "empty request target", at: parts[1].startIndex)
+            }
+            if parts.count >= 2, let bad = parts[1].firstIndex(where: { $0 <= 0x20 || $0 >= 0x7F }) {
+                throw failure(.badTarget, "invalid character in request target", at: bad)
             }
             versionPart = parts.count >= 3 ? parts[2] : nil
         case .response:
             versionPart = parts.first
         }
-        guard var version = versionPart else { return }
-        if version.last == 0x0D { version = version.dropLast() }
-        let text = String(decoding: version, as: UTF8.self)
-        if !Self.acceptedVersions.contains(where: { $0.hasPrefix(text) || text.hasPrefix($0) }) {
-            if text.hasPrefix("HTTP/") { throw failure(.badVersion, "unsupported HTTP version") }
-            throw failure(.badStartLine, "expected HTTP/, RTSP/ or ICE/ version")
-        }
+        guard let version = versionPart else { return }
+        if !Self.couldBeVersion(version) { throw versionError(version) }
     }
 
     // MARK: - Fields
@@ -395,63 +542,99 @@ public struct HTTPParser {
             guard !fields.isEmpty else {
                 throw failure(.obsoleteLineFolding, "continuation line at start of fields")
             }
-            guard lenient else { throw failure(.obsoleteLineFolding, "obsolete line folding (obs-fold)") }
             let continuation = line.drop { $0 == 0x20 || $0 == 0x09 }
             if let colon = continuation.firstIndex(of: 0x3A), colon > continuation.startIndex,
                 continuation[..<colon].allSatisfy(HTTPSyntax.isTokenByte)
             {
-                throw failure(.obsoleteLineFolding, "folded line that looks like a field (request smuggling)")
+                throw failure(
+                    .obsoleteLineFolding, "folded line that looks like a field (request smuggling)",
+                    at: line.startIndex)
             }
             try checkValueBytes(line)
+            try tolerate(
+                .obsoleteLineFolding, "obsolete line folding (obs-fold)",
+                readAs: "unfolded into the previous field", at: line.startIndex)
             // Unfold: drop the line break, keep the whitespace around it (as http-parser does).
             lastValueUntrimmed += line
             var last = fields.removeLast()
             last.rawValue = Array(HTTPSyntax.trimmed(lastValueUntrimmed[...]))
             fields.append(last)
-            if last.name.lowercased() == "content-length" { try noteContentLength(last.rawValue) }
+            if !isTrailer && last.name.lowercased() == "content-length" {
+                contentLength = nil  // the unfolded value replaces the line's
+                contentLengthProblem = nil
+                try noteContentLength(last.rawValue, at: line.startIndex)
+            }
             return
         }
         guard let colon = line.firstIndex(of: 0x3A) else {
-            throw failure(.badFieldName, "field line without a colon")
+            throw failure(.badFieldName, "field line without a colon", at: line.startIndex)
         }
-        let name = line[..<colon]
+        var name = line[..<colon]
+        if let bad = name.firstIndex(where: { !HTTPSyntax.isTokenByte($0) && $0 != 0x20 && $0 != 0x09 }) {
+            throw failure(.badFieldName, "invalid character in field name", at: bad)
+        }
         if let last = name.last, last == 0x20 || last == 0x09 {
-            throw failure(.whitespaceBeforeColon, "whitespace between field name and colon")
+            let trimmed = HTTPSyntax.trimmed(name)
+            if let bad = trimmed.firstIndex(where: { $0 == 0x20 || $0 == 0x09 }) {
+                throw failure(.badFieldName, "whitespace inside a field name", at: bad)
+            }
+            try tolerate(
+                .whitespaceBeforeColon, "whitespace between field name and colon", readAs: "read without it",
+                at: trimmed.endIndex)
+            name = trimmed
         }
-        guard !name.isEmpty, name.allSatisfy(HTTPSyntax.isTokenByte) else {
-            throw failure(.badFieldName, "invalid character in field name")
+        guard !name.isEmpty else { throw failure(.badFieldName, "empty field name", at: line.startIndex) }
+        if let bad = name.firstIndex(where: { !HTTPSyntax.isTokenByte($0) }) {
+            throw failure(.badFieldName, "invalid character in field name", at: bad)
         }
         let value = HTTPSyntax.trimmed(line[(colon + 1)...])
         try checkValueBytes(value)
         lastValueUntrimmed = Array(line[(colon + 1)...].drop { $0 == 0x20 || $0 == 0x09 })
         guard fields.count < limits.fieldCount else {
-            throw failure(.tooManyFields, "more than \(limits.fieldCount) fields")
+            throw failure(.tooManyFields, "more than \(limits.fieldCount) fields", at: line.startIndex)
         }
         let field = HTTPField(name: String(decoding: name, as: UTF8.self), rawValue: Array(value))
         fields.append(field)
-        if !isTrailer && field.name.lowercased() == "content-length" { try noteContentLength(field.rawValue) }
+        if !isTrailer && field.name.lowercased() == "content-length" {
+            try noteContentLength(field.rawValue, at: line.startIndex)
+        }
     }
 
     private func checkValueBytes(_ value: ArraySlice<UInt8>) throws(HTTPParseError) {
         // field-value = *( VCHAR / SP / HTAB / obs-text ): no other control characters.
-        guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
-            throw failure(.badFieldValue, "control character in field value")
+        if let bad = value.firstIndex(where: { !($0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F)) }) {
+            throw failure(.badFieldValue, "control character in field value", at: bad)
         }
     }
 
-    /// Content-Length (RFC 9110 §8.6): digits only; a repeated or list value must agree.
-    private mutating func noteContentLength(_ raw: [UInt8]) throws(HTTPParseError) {
+    /// Content-Length (RFC 9110 §8.6): digits only; a repeated or list value must agree. A
+    /// problem is thrown at once in strict mode; lenient mode keeps it, because with
+    /// Transfer-Encoding the Content-Length does not count (RFC 9112 §6.3), and `endHead` decides.
+    private mutating func noteContentLength(_ raw: [UInt8], at index: Int) throws(HTTPParseError) {
+        guard contentLengthProblem == nil else { return }
+        if contentLengthOffset == nil { contentLengthOffset = consumed - start + index }
         for member in raw.split(separator: 0x2C, omittingEmptySubsequences: false) {
             let digits = HTTPSyntax.trimmed(member)
-            guard !digits.isEmpty else { throw failure(.badContentLength, "empty Content-Length") }
-            guard digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                throw failure(.badContentLength, "invalid character in Content-Length")
+            let problem: String?
+            if digits.isEmpty {
+                problem = "empty Content-Length"
+            } else if !digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                problem = "invalid character in Content-Length"
+            } else if digits.count > 15 {
+                problem = "Content-Length overflow"
+            } else {
+                problem = nil
             }
-            guard digits.count <= 15 else { throw failure(.badContentLength, "Content-Length overflow") }
+            if let problem {
+                contentLengthProblem = failure(.badContentLength, problem, at: index)
+            } else if let known = contentLength, known != digits.reduce(0, { $0 * 10 + Int($1 - 0x30) }) {
+                contentLengthProblem = failure(.conflictingContentLength, "different Content-Length values", at: index)
+            }
+            if let contentLengthProblem {
+                if !lenient { throw contentLengthProblem }
+                return
+            }
             let value = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
-            if let known = contentLength, known != value {
-                throw failure(.conflictingContentLength, "different Content-Length values")
-            }
             contentLength = value
         }
     }
@@ -460,12 +643,31 @@ public struct HTTPParser {
 
     private mutating func endHead(into events: inout [HTTPEvent]) throws(HTTPParseError) {
         guard let startLine else { return }
-        let head = HTTPHead(startLine: startLine, version: version, fields: fields)
+        let head = HTTPHead(startLine: startLine, version: version, fields: fields, emptyLinesBefore: emptyLines)
         let codings = head.tokens("Transfer-Encoding")
         let hasTransferEncoding = head.has("Transfer-Encoding")
-        closeAfterMessage = head.tokens("Connection").contains("close")
+        // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, but a message with both
+        // is a smuggling shape that a server must reject (§6.1) and a client ought to.
+        var framingError: HTTPParseError?
+        if hasTransferEncoding, let offset = contentLengthOffset {
+            try tolerate(
+                HTTPParseError(
+                    kind: .contentLengthWithTransferEncoding,
+                    reason: "Content-Length together with Transfer-Encoding", offset: offset),
+                readAs: "framed by the Transfer-Encoding")
+            contentLength = nil
+        } else if let problem = contentLengthProblem {
+            framingError = problem
+        }
+        // After a message that does not keep the connection (Connection: close, or HTTP/1.0
+        // without keep-alive, RFC 9112 §9.3) a server reads nothing more (§9.6).
         keepAlive = head.keepAlive
+        closeAfterMessage = !keepAlive
         events.append(.head(head))
+        headsReported += 1
+        headReported = true
+        emptyLines = 0
+        if let framingError { throw framingError }
         switch kind {
         case .request:
             let method = head.method ?? ""
@@ -475,11 +677,8 @@ public struct HTTPParser {
             }
             upgradeAfterBody = head.has("Upgrade") && head.tokens("Connection").contains("upgrade")
             if hasTransferEncoding {
-                guard contentLength == nil else {
-                    throw failure(.contentLengthWithTransferEncoding, "Content-Length together with Transfer-Encoding")
-                }
                 guard codings.last == "chunked", !codings.dropLast().contains("chunked") else {
-                    throw failure(.badTransferEncoding, "request Transfer-Encoding must end with chunked")
+                    throw failure(.badTransferEncoding, "request Transfer-Encoding must end with chunked (once)")
                 }
                 state = .chunkSize
             } else if let length = contentLength, length > 0 {
@@ -503,6 +702,7 @@ public struct HTTPParser {
                 state = .startLine
                 self.startLine = nil
                 lineEnding = nil
+                headReported = false
                 return
             }
             if method == "HEAD" || status == 204 || status == 304 {
@@ -539,6 +739,7 @@ public struct HTTPParser {
         if kind == .response && !methods.isEmpty { methods.removeFirst() }
         startLine = nil
         lineEnding = nil
+        headReported = false
         state = closeAfterMessage ? .closed : .startLine
     }
 

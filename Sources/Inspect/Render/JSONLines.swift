@@ -93,38 +93,71 @@ public enum JSONLines {
         out.append(message.firstFrame)
         out.append(",\"last_frame\":")
         out.append(message.lastFrame)
-        let head = message.head
-        switch head.startLine {
-        case .request(let method, let target):
-            out.append(",\"direction\":\"request\",\"method\":")
-            appendString(method, into: &out)
-            out.append(",\"target\":")
-            appendString(target, into: &out)
-        case .response(let status, let reason):
-            out.append(",\"direction\":\"response\",\"status\":")
-            out.append(status)
-            out.append(",\"reason\":")
-            appendString(reason, into: &out)
-        }
-        out.append(",\"version\":")
-        appendString(head.version.description, into: &out)
-        out.append(",\"headers\":[")
-        for (index, field) in head.fields.enumerated() {
-            if index > 0 { out.append(",") }
-            out.append("[")
-            appendString(field.name, into: &out)
-            out.append(",")
-            appendString(field.value, into: &out)
+        out.append(message.kind == .request ? ",\"direction\":\"request\"" : ",\"direction\":\"response\"")
+        if let head = message.head {
+            switch head.startLine {
+            case .request(let method, let target):
+                out.append(",\"method\":")
+                appendString(method, into: &out)
+                out.append(",\"target\":")
+                appendString(target, into: &out)
+            case .response(let status, let reason):
+                out.append(",\"status\":")
+                out.append(status)
+                out.append(",\"reason\":")
+                appendString(reason, into: &out)
+            }
+            out.append(",\"version\":")
+            appendString(head.version.description, into: &out)
+            out.append(",\"headers\":[")
+            for (index, field) in head.fields.enumerated() {
+                if index > 0 { out.append(",") }
+                out.append("[")
+                appendString(field.name, into: &out)
+                out.append(",")
+                appendString(field.value, into: &out)
+                out.append("]")
+            }
             out.append("]")
         }
-        out.append("],\"body_bytes\":")
+        out.append(",\"empty_lines_before\":")
+        out.append(message.head?.emptyLinesBefore ?? 0)
+        out.append(",\"body_bytes\":")
         out.append(message.bodyBytes)
         out.append(",\"complete\":")
         out.append(message.complete ? "true" : "false")
+        out.append(",\"malformed\":")
+        out.append(message.isMalformed ? "true" : "false")
         if let error = message.error {
             out.append(",\"error\":")
             appendString(error.reason, into: &out)
+            out.append(",\"error_kind\":")
+            appendString(error.kind.name, into: &out)
+            out.append(",\"error_rule\":")
+            appendString(error.rule, into: &out)
+            out.append(",\"error_offset\":")
+            out.append(error.offset)
+            out.append(",\"error_frame\":")
+            out.append(message.errorFrame ?? message.lastFrame)
+            out.append(",\"error_line\":")
+            appendString(String(decoding: error.line, as: UTF8.self), into: &out)
         }
+        out.append(",\"warnings\":[")
+        for (index, item) in message.warnings.enumerated() {
+            if index > 0 { out.append(",") }
+            out.append("{\"kind\":")
+            appendString(item.warning.kind.name, into: &out)
+            out.append(",\"reason\":")
+            appendString(item.warning.reason, into: &out)
+            out.append(",\"rule\":")
+            appendString(item.warning.rule, into: &out)
+            out.append(",\"offset\":")
+            out.append(item.warning.offset)
+            out.append(",\"frame\":")
+            out.append(item.frame)
+            out.append("}")
+        }
+        out.append("]")
         if captureIncomplete { out.append(",\"capture_incomplete\":true") }
         out.append("}\n")
     }

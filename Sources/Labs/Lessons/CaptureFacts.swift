@@ -85,7 +85,7 @@ public struct CaptureFacts: Sendable {
             byStream[stream] = connection
         }
         facts.http += analyzer.finish()
-        for message in facts.http where message.head.method != nil {
+        for message in facts.http where message.head?.method != nil && !message.isMalformed {
             byStream[message.stream]?.httpRequests += 1
         }
         facts.connections = byStream.keys.sorted().compactMap { byStream[$0] }

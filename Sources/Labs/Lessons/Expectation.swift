@@ -111,23 +111,26 @@ public struct Expectation: Sendable, Equatable {
             return (!refused.isEmpty, refused.isEmpty ? "no SYN answered by RST" : "\(refused.count) refused")
         case .httpRequest:
             let wanted = argument?.split(separator: " ").map(String.init) ?? []
-            let matches = facts.http.filter { message in
-                guard let method = message.head.method else { return false }
+            let messages = facts.http.filter { !$0.isMalformed }
+            let matches = messages.filter { message in
+                guard let method = message.head?.method else { return false }
                 if let name = wanted.first, name != method { return false }
-                if wanted.count > 1, message.head.target != wanted[1] { return false }
+                if wanted.count > 1, message.head?.target != wanted[1] { return false }
                 return true
             }
-            let methods = Set(facts.http.compactMap(\.head.method)).sorted()
-            return (!matches.isEmpty, "requests seen: \(methods.isEmpty ? "none" : methods.joined(separator: ", "))")
+            let methods = Set(messages.compactMap { $0.head?.method }).sorted()
+            let seen = "requests seen: \(methods.isEmpty ? "none" : methods.joined(separator: ", "))"
+            return (!matches.isEmpty, seen + Self.malformedNote(facts.http))
         case .httpStatus:
-            let statuses = facts.http.compactMap(\.head.status)
+            let statuses = facts.http.filter { !$0.isMalformed }.compactMap { $0.head?.status }
             let passed = statuses.contains { String($0) == argument }
             let seen = Set(statuses).sorted().map(String.init)
-            return (passed, "statuses seen: \(seen.isEmpty ? "none" : seen.joined(separator: ", "))")
+            let detail = "statuses seen: \(seen.isEmpty ? "none" : seen.joined(separator: ", "))"
+            return (passed, detail + Self.malformedNote(facts.http))
         case .httpHeader:
             let name = argument ?? ""
-            let passed = facts.http.contains { $0.head.has(name) }
-            return (passed, passed ? "found" : "no message carried \(name)")
+            let passed = facts.http.contains { !$0.isMalformed && $0.head?.has(name) == true }
+            return (passed, (passed ? "found" : "no message carried \(name)") + Self.malformedNote(facts.http))
         case .keepAlive:
             let most = connections.map(\.httpRequests).max() ?? 0
             return (most >= 2, "at most \(most) request\(most == 1 ? "" : "s") on one connection")
@@ -172,5 +175,27 @@ public struct LessonVerdict: Sendable {
             }
         }
         return lines
+    }
+}
+
+extension Expectation {
+    /// Malformed HTTP messages do not count for the HTTP checks; the check's detail says which
+    /// broke, why (the rule) and where, and what a strict server would refuse.
+    static func malformedNote(_ messages: [HTTPConversation.Message]) -> String {
+        var notes: [String] = []
+        for message in messages {
+            let what = message.kind == .request ? "request" : "response"
+            if let error = message.error {
+                notes.append(
+                    "malformed \(what) in stream \(message.stream): \(error.reason) (\(error.rule), byte "
+                        + "\(error.offset), frame \(message.errorFrame ?? message.lastFrame))")
+            }
+            for item in message.warnings {
+                notes.append(
+                    "\(what) in stream \(message.stream): \(item.warning.reason); a strict server refuses it "
+                        + "(\(item.warning.rule), frame \(item.frame))")
+            }
+        }
+        return notes.isEmpty ? "" : "; " + notes.prefix(3).joined(separator: "; ")
     }
 }
