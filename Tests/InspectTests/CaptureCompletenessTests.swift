@@ -111,7 +111,8 @@ final class CaptureCompletenessTests: XCTestCase {
 
     func testMessageLineBlamesTheCaptureOnlyWhenTold() {
         let head = HTTPHead(startLine: .request(method: "GET", target: "/"), version: .http11, fields: [])
-        var message = HTTPConversation.Message(stream: 3, role: .client, kind: .request, head: head, firstFrame: 4, lastFrame: 9)
+        var message = HTTPConversation.Message(
+            stream: 3, role: .client, kind: .request, head: head, firstFrame: 4, lastFrame: 9)
         func render(_ incomplete: Bool) -> String {
             var out = TextBuffer()
             HTTPMessageLine.render(message, client: "a", server: "b", captureIncomplete: incomplete, into: &out)
