@@ -4,7 +4,7 @@ import XCTest
 
 final class CaptureFileTests: XCTestCase {
     func temporaryPath(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("netlab-\(getpid())-\(name)").path
+        FileManager.default.temporaryDirectory.appendingPathComponent("netlab-\(UUID())-\(name)").path
     }
 
     func testWriteThenReadBack() throws {

@@ -222,7 +222,7 @@ extension TCPAnalysisTests {
         guard let tshark = Self.tshark() else {
             throw XCTSkip("SKIPPED: tshark is not installed (scripts/setup.sh installs it)")
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-tcp-\(getpid())")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-tcp-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         var files: [String] = []

@@ -39,7 +39,7 @@ final class CommandLineTests: XCTestCase {
         let two = try Harness.run(["sniff", "-r", capture, "-c", "2"])
         XCTAssertEqual(two.stdout.split(separator: "\n").count, 2)
 
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-cli-\(getpid()).pcap").path
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-cli-\(UUID()).pcap").path
         defer { try? FileManager.default.removeItem(atPath: output) }
         let written = try Harness.run(["sniff", "-r", capture, "-w", output, "tcp[tcpflags] & tcp-fin != 0"])
         XCTAssertEqual(written.status, 0)

@@ -23,7 +23,7 @@ final class LadderTests: XCTestCase {
     }
 
     func testHTMLRendersInHeadlessChromium() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-ladder-\(getpid())")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-ladder-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let page = directory.appendingPathComponent("ladder.html").path
