@@ -70,6 +70,23 @@ final class LessonTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: a))
     }
 
+    /// Lesson 4 teaches that a serial server cannot serve a second client while one holds it.
+    /// Its failure mode — the second client gave up before the serial server's late 200 — must
+    /// fail the check (it used to pass: two connections, overlapping, and a 200), and only on
+    /// the point the lesson makes.
+    func testLessonFourRejectsTheSerialServersLateAnswer() throws {
+        let capture = Harness.root.appendingPathComponent("captures/lesson-04-serial-timeout.pcap").path
+        let result = try Harness.run(["lesson", "check", "4", "--capture", capture])
+        XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let failed = lines.filter { $0.hasPrefix("✗") }
+        XCTAssertEqual(failed.count, 1, result.stdout)
+        XCTAssertTrue(failed.first?.contains("served while 2 connections were open") == true, result.stdout)
+        XCTAssertTrue(failed.first?.contains("came after the client had given up") == true, result.stdout)
+        XCTAssertTrue(result.stdout.contains("use a model other than serial"), result.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("✓ an HTTP response with status 200") }, result.stdout)
+    }
+
     func testEveryCheckPassesOnItsCaptureAndFailsOnOneThatLacksIt() throws {
         var report: [String] = []
         for lesson in try lessons() {

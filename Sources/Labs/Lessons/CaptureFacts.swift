@@ -20,6 +20,8 @@ public struct CaptureFacts: Sendable {
         /// First and last packet, seconds from the start of the capture.
         public var start = 0.0
         public var end = 0.0
+        /// When the client gave up: its first FIN, or the first RST on the connection.
+        public var clientGaveUp: Double?
 
         public var handshakeComplete: Bool {
             synSeen && synAckSeen && clientStates.contains(.established) && serverStates.contains(.established)
@@ -31,6 +33,9 @@ public struct CaptureFacts: Sendable {
     public var http: [HTTPConversation.Message] = []
     public var udpDatagrams = 0
     public var portUnreachable = 0
+    /// Each frame's time in seconds from the first frame (index: frame number - 1), to place
+    /// HTTP messages in time.
+    public var frameTimes: [Double] = []
 
     public init() {}
 
@@ -41,8 +46,13 @@ public struct CaptureFacts: Sendable {
         var analyzer = CaptureAnalyzer()
         var facts = CaptureFacts()
         var byStream: [Int: Connection] = [:]
+        var firstMicros: Int64?
         _ = try handle.forEach { packet in
             facts.frames += 1
+            // Seconds from the first frame, as the tracker's connection times.
+            let micros = packet.seconds * 1_000_000 + Int64(packet.fraction)
+            if firstMicros == nil { firstMicros = micros }
+            facts.frameTimes.append(Double(micros - firstMicros!) / 1e6)
             let bytes = ByteView(packet.bytes)
             switch PacketKind.classify(bytes, linkType: linkType) {
             case .udp: facts.udpDatagrams += 1
@@ -71,6 +81,9 @@ public struct CaptureFacts: Sendable {
             if segment.isSYN && !segment.isACK { connection.synSeen = true }
             if segment.isSYN && segment.isACK { connection.synAckSeen = true }
             if segment.isFIN { connection.finFrom.insert(observation.role) }
+            if connection.clientGaveUp == nil && (segment.isRST || (segment.isFIN && observation.role == .client)) {
+                connection.clientGaveUp = facts.frameTimes.last
+            }
             if segment.payloadLength > 0 { connection.dataSegments[observation.role, default: 0] += 1 }
             byStream[observation.stream] = connection
             return true
@@ -90,6 +103,27 @@ public struct CaptureFacts: Sendable {
         }
         facts.connections = byStream.keys.sorted().compactMap { byStream[$0] }
         return facts
+    }
+
+    /// For each HTTP response that reached its client in time (its first frame before the
+    /// client's FIN or any RST), how many connections were open at that moment; the most of
+    /// those, and how many responses came too late (after the client had given up).
+    public var concurrentService: (most: Int, late: Int) {
+        var most = 0, late = 0
+        let byStream = Dictionary(connections.map { ($0.stream, $0) }, uniquingKeysWith: { first, _ in first })
+        for message in http where message.kind == .response && !message.isMalformed && message.head?.status != nil {
+            guard let connection = byStream[message.stream], message.firstFrame >= 1,
+                message.firstFrame <= frameTimes.count
+            else { continue }
+            let time = frameTimes[message.firstFrame - 1]
+            if let gaveUp = connection.clientGaveUp, gaveUp <= time {
+                late += 1
+                continue
+            }
+            let open = connections.filter { $0.start <= time && time <= $0.end }.count
+            most = max(most, open)
+        }
+        return (most, late)
     }
 
     /// The most connections open at one moment (their first-to-last packet spans overlapping).

@@ -26,6 +26,10 @@ public struct Expectation: Sendable, Equatable {
         case connections
         /// At least N TCP connections open at the same time.
         case concurrent
+        /// An HTTP response sent while N connections (its own included) were open, before its
+        /// own client gave up (FIN or RST): the server served clients at the same time. A serial
+        /// server's late answer to a client that already left does not count.
+        case servedConcurrently = "served-concurrently"
         /// At least N UDP datagrams.
         case udpDatagrams = "udp-datagrams"
         /// An ICMP port unreachable.
@@ -72,6 +76,7 @@ public struct Expectation: Sendable, Equatable {
         case .keepAlive: "two or more HTTP requests on one connection (keep-alive)"
         case .connections: "\(number) TCP connection\(number == 1 ? "" : "s")"
         case .concurrent: "\(number) TCP connections open at the same time"
+        case .servedConcurrently: "a response served while \(number) connections were open (并发)"
         case .udpDatagrams: "\(number) UDP datagram\(number == 1 ? "" : "s")"
         case .portUnreachable: "an ICMP port unreachable"
         case .dataSegments: "\(number) data segments from one side of a connection"
@@ -139,6 +144,15 @@ public struct Expectation: Sendable, Equatable {
         case .concurrent:
             let most = facts.maxConcurrent
             return (most >= number, "at most \(most) open at once")
+        case .servedConcurrently:
+            let (most, late) = facts.concurrentService
+            var found = "at most \(most) connection\(most == 1 ? "" : "s") open when a response was served in time"
+            if late > 0 {
+                found +=
+                    "; \(late) response\(late == 1 ? "" : "s") came after the client had given up (FIN or RST "
+                    + "first): a server that serves one client at a time"
+            }
+            return (most >= number, found)
         case .udpDatagrams:
             return (facts.udpDatagrams >= number, "\(facts.udpDatagrams) datagram\(facts.udpDatagrams == 1 ? "" : "s")")
         case .portUnreachable:
