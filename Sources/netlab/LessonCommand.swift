@@ -103,6 +103,9 @@ struct LessonCheck: ParsableCommand {
 
     func run() throws {
         let lesson = try location.lesson(number)
+        if let problem = lesson.checkProblems.first {
+            throw Failure("lesson \(number) (\(lesson.path)): \(problem)", exitCode: ExitCodes.dataError)
+        }
         guard !lesson.expectations.isEmpty else {
             Console.error("netlab: lesson \(number) has nothing to check")
             throw ExitCode(ExitCodes.usage)

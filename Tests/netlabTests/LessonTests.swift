@@ -46,6 +46,26 @@ final class LessonTests: XCTestCase {
         XCTAssertGreaterThan(ran, 60)
     }
 
+    /// An unknown or misspelt `expect` line is an error, never a check silently dropped.
+    func testUnknownExpectationKindIsAnError() throws {
+        for lesson in try lessons() {
+            XCTAssertEqual(lesson.checkProblems, [], "lesson \(lesson.number)")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-lessons-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("01-typo.md")
+        try Data("# 1. Typo\n\n```check\nexpect handshake: ok\nexpect hand-shake: a typo\n```\n".utf8).write(to: file)
+        let lesson = try Lesson(path: file.path)
+        XCTAssertEqual(lesson.expectations.count, 1)
+        XCTAssertEqual(lesson.checkProblems.count, 1)
+        XCTAssertTrue(lesson.checkProblems[0].contains("'expect hand-shake: a typo'"), lesson.checkProblems[0])
+        let capture = Harness.root.appendingPathComponent("captures/http-get.pcap").path
+        let result = try Harness.run(["lesson", "check", "1", "--capture", capture, "--lessons", directory.path])
+        XCTAssertEqual(result.status, 65, result.stdout + result.stderr)
+        XCTAssertTrue(result.stderr.contains("not a check"), result.stderr)
+    }
+
     /// Lessons write under /tmp; runs must not share those files (a root run's leftovers broke a
     /// later plain-user run), so each run gets its own directory.
     func testLessonTempPathsGoToAPrivateDirectoryPerRun() throws {

@@ -60,6 +60,18 @@ public struct Lesson: Sendable {
         blocks.filter { $0.language == "check" }.flatMap(\.lines).compactMap(Expectation.init(line:))
     }
 
+    /// Lines of the check block that are not `capture:`, a comment, or an `expect` of a known
+    /// kind: a typo there would silently drop a check, so `lesson check` refuses the lesson.
+    public var checkProblems: [String] {
+        blocks.filter { $0.language == "check" }.flatMap(\.lines).compactMap { line in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix("capture:") { return nil }
+            if Expectation(line: trimmed) != nil { return nil }
+            let known = Expectation.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+            return "not a check: '\(trimmed)' (a check is `expect KIND [ARG]: hint`, KIND one of \(known))"
+        }
+    }
+
     /// The live exercise: its capture filter and commands (placeholders not yet filled).
     public var exercise: (filter: String, commands: [String])? {
         guard let block = blocks.first(where: { $0.language == "exercise" }) else { return nil }
