@@ -174,10 +174,8 @@ public final class CaptureHandle {
                         return .endOfFile
                     case PCAP_ERROR_BREAK:
                         guard isLive else { return .endOfFile }
-                        if isBatched {
-                            try drain(count: count, context: context, user: user, batchEnded: batchEnded)
-                            if context.pointee.stopped { return .handlerStopped }
-                        }
+                        try drain(count: count, context: context, user: user, batchEnded: batchEnded)
+                        if context.pointee.stopped { return .handlerStopped }
                         return .interrupted
                     default:
                         let message = String(cString: pcap_geterr(pcap))
@@ -192,9 +190,10 @@ public final class CaptureHandle {
     }
 
     /// A stop request came: packets that arrived before it may still sit in the kernel's open
-    /// block, which is handed over only when its timeout expires. Waits that long once, then
-    /// takes what is ready without blocking, so Ctrl-C does not lose the last 100 ms of
-    /// traffic. A second stop request during the wait ends it at once.
+    /// block, which is handed over only when its timeout expires (100 ms batched; immediate
+    /// mode's blocks retire at once), or in the ring, unread by a reader that fell behind.
+    /// Waits for the block once, then takes what is ready without blocking, so a stop does not
+    /// lose the last packets. A second stop request during the wait ends it at once.
     private func drain(
         count: Int, context: UnsafeMutablePointer<DispatchContext>, user: UnsafeMutablePointer<UInt8>,
         batchEnded: () -> Bool
@@ -202,7 +201,7 @@ public final class CaptureHandle {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         guard pcap_setnonblock(pcap, 1, &errorBuffer) == 0 else { return }
         defer { pcap_setnonblock(pcap, 0, &errorBuffer) }
-        usleep(useconds_t(Self.blockTimeoutMilliseconds + 20) * 1000)
+        usleep(useconds_t((isBatched ? Self.blockTimeoutMilliseconds : 0) + 20) * 1000)
         while true {
             let remaining = count > 0 ? count - context.pointee.seen : Int(Self.maximumBatch)
             guard remaining > 0 else { return }

@@ -45,9 +45,9 @@ public final class BackgroundCapture: @unchecked Sendable {
 
     /// Starts capturing on `interface` with a BPF filter. Fails without root or CAP_NET_RAW.
     public static func start(interface: String = "lo", filter: String) throws(CaptureError) -> BackgroundCapture {
-        // Immediate mode: a demo stops after a short settle time, so packets must not wait
-        // in a kernel block for its timeout.
-        let handle = try CaptureHandle.live(interface: interface, immediate: true)
+        // Batched, like sniff: a burst (lesson 10 sends 20,000 datagrams/s) is read in blocks,
+        // not one wake-up per packet, and the stop drains the last block, so nothing is lost.
+        let handle = try CaptureHandle.live(interface: interface)
         try handle.setFilter(filter)
         let capture = BackgroundCapture(handle: handle)
         Thread.detachNewThread { capture.loop() }
