@@ -44,7 +44,7 @@ public struct CaptureAnalyzer {
             fraction += 1_000_000
         }
         let time = Double(whole) + Double(fraction * 1000) / 1_000_000_000
-        guard let segment = TCPSegment.parse(frame, linkType: linkType) else { return FrameResult() }
+        guard let segment = TCPSegment.parse(frame, linkType: linkType, wireLength: wireLength) else { return FrameResult() }
         let observation = tracker.process(segment, frame: frames, time: time, wireLength: wireLength)
         var result = FrameResult(segment: segment, observation: observation)
         let stream = observation.stream

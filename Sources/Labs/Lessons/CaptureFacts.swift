@@ -44,7 +44,7 @@ public struct CaptureFacts: Sendable {
         _ = try handle.forEach { packet in
             facts.frames += 1
             let bytes = ByteView(packet.bytes)
-            switch PacketKind.classify(bytes, linkType: linkType) {
+            switch PacketKind.classify(bytes, linkType: linkType, wireLength: packet.wireLength) {
             case .udp: facts.udpDatagrams += 1
             case let kind where kind.isPortUnreachable: facts.portUnreachable += 1
             default: break

@@ -49,7 +49,14 @@ public struct TcpdumpPrinter {
         out.append("\n")
     }
 
+    /// tcpdump 4.99's ts_date_hmsfrac_format, odd records included: a time whose low 32 bits
+    /// have the sign bit set (before 1970 or after 2038 in a 32-bit field) is an error, and the
+    /// fraction prints as the record holds it (unsigned, at least 6 digits), even past 999999.
     mutating func appendTimestamp(seconds: Int64, microseconds: Int, into out: inout TextBuffer) {
+        if UInt32(truncatingIfNeeded: seconds) & 0x8000_0000 != 0 {
+            out.append("[Error converting time] ")
+            return
+        }
         let local = seconds + Int64(utcOffset(seconds))
         var secondOfDay = local % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400 }
@@ -59,7 +66,8 @@ public struct TcpdumpPrinter {
         out.append(byte: UInt8(ascii: ":"))
         out.append(zeroPadded: UInt64(secondOfDay % 60), width: 2)
         out.append(byte: UInt8(ascii: "."))
-        out.append(zeroPadded: UInt64(max(0, min(microseconds, 999_999))), width: 6)
+        let fraction = UInt64(UInt32(truncatingIfNeeded: microseconds))
+        if fraction > 999_999 { out.append(decimal: fraction) } else { out.append(zeroPadded: fraction, width: 6) }
         out.append(byte: UInt8(ascii: " "))
     }
 
