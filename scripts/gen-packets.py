@@ -195,6 +195,8 @@ class Gen:
     def icmp(self, src, dst, cls):
         r = self.r
         t = self.pick([0, 3, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 3, 3, 11, 1, 30, 40])
+        if self.chance(0.05):
+            t = r.randrange(256)
         cls.add("icmp/%d" % t)
         code = 0
         rest = self.bytes(4)
@@ -264,6 +266,8 @@ class Gen:
     def icmp6(self, src, dst, cls):
         r = self.r
         t = self.pick([1, 2, 3, 4, 128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 143, 1, 128, 135, 136, 200, 5])
+        if self.chance(0.05):
+            t = r.randrange(256)
         cls.add("icmp6/%d" % t)
         code = 0
         body = b""
@@ -542,7 +546,7 @@ class Gen:
             else:
                 et, body = self.network(cls)
                 if self.chance(0.03):
-                    et = self.pick([0x88CC, 0x8847, 0x1234, 0x9000, 0x888E])
+                    et = self.pick([0x1234, 0x88B5, 0x88B6, 0x9999])  # no tcpdump decoder
                     cls.add("ether/unknown-type")
                 tags = b""
                 if link == "EN10MB-VLAN":
@@ -559,7 +563,7 @@ class Gen:
             et, body = self.network(cls, allow_arp=False)
             fam = 2 if et == 0x0800 else self.pick([24, 28, 30])
             if self.chance(0.03):
-                fam = self.pick([7, 16, 23, 99])
+                fam = self.pick([1, 50, 99])  # families tcpdump does not decode either
                 cls.add("null/other-family")
             order = "<I" if link == "NULL" else ">I"
             return struct.pack(order, fam) + body
@@ -579,7 +583,7 @@ class Gen:
                 et = 0x8100
                 cls.add("sll/vlan")
             if self.chance(0.03):
-                et = self.pick([1, 4, 0x0003, 0x88CC])
+                et = self.pick([1, 4, 0x0003, 0x1234])
                 cls.add("sll/other-protocol")
             return struct.pack("!HHH", self.pick([0, 1, 2, 3, 4, 7]), 1, self.pick([6, 6, 0, 8])) + self.bytes(8) \
                 + struct.pack("!H", et) + tags + body

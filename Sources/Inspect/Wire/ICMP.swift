@@ -98,6 +98,8 @@ public struct ICMPv6Header {
         case 152: "multicast router solicitation"
         case 153: "multicast router termination"
         case 155: "RPL"
+        case 200: "mtrace response"
+        case 201: "mtrace"
         default: nil
         }
     }

@@ -39,7 +39,8 @@ public struct IPPacket {
         guard total >= ip.headerLength, network.count >= ip.headerLength else { return nil }
         let source = IPAddress.v4(ip.sourceAddress), destination = IPAddress.v4(ip.destinationAddress)
         return IPPacket(
-            source: source, destination: destination, finalDestination: destination, proto: ip.proto,
+            source: source, destination: destination, finalDestination: IPAddress(ip.finalDestination) ?? destination,
+            proto: ip.proto,
             transport: network.prefix(total).dropFirst(ip.headerLength), transportLength: total - ip.headerLength,
             isFragment: ip.fragmentOffset != 0 || ip.moreFragments, isLaterFragment: ip.fragmentOffset != 0)
     }

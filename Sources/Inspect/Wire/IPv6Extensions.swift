@@ -25,10 +25,11 @@ public struct IPv6ExtensionChain: Sequence, IteratorProtocol {
     var finished = false
     var sawHopByHop = false
     var inLaterFragment = false
+    var sawRouting = false
     /// The payload length: the fixed header's, or a valid jumbo length once one is read.
     public private(set) var payloadLength: Int
-    /// The destination the transport pseudo-header uses: the last address of a type 0 or 2
-    /// routing header, segment 0 of a segment routing header (RFC 8754 §4.1).
+    /// The destination the transport pseudo-header uses: the last address of the first routing
+    /// header when it is type 0 or 2, segment 0 when it is a segment routing header (RFC 8754 §4.1).
     public private(set) var finalDestination: ByteView
     /// A valid Jumbo Payload option's value.
     public private(set) var jumboLength: UInt32?
@@ -94,16 +95,22 @@ public struct IPv6ExtensionChain: Sequence, IteratorProtocol {
                 return stop(.truncated(offset: start))
             }
             let units = Int(routing.lengthUnits)
+            // Only the first routing header names the final destination (tcpdump's ip6_finddst
+            // stops there; RFC 8200 §4.1 allows one).
+            let first = !sawRouting
+            sawRouting = true
             switch routing.routingType {
             case 0, 2:
                 if units % 2 == 1 { return stop(.invalid(offset: start)) }
                 let addresses = units / 2
                 guard header.has(8, 16 * addresses) else { return stop(.truncated(offset: start)) }
-                if addresses > 0 { finalDestination = header.dropFirst(8 + 16 * (addresses - 1)).prefix(16) }
+                if first && addresses > 0 {
+                    finalDestination = header.dropFirst(8 + 16 * (addresses - 1)).prefix(16)
+                }
             case 4:
                 let addresses = units / 2
                 guard header.has(8, 16 * addresses) else { return stop(.truncated(offset: start)) }
-                if addresses > 0 { finalDestination = header.dropFirst(8).prefix(16) }
+                if first && addresses > 0 { finalDestination = header.dropFirst(8).prefix(16) }
             default:
                 return stop(.invalid(offset: start))
             }

@@ -109,6 +109,19 @@ extension TcpdumpPrinter {
             text.append(try icmp.identifier.orTruncated())
             text.append(" seq ")
             text.append(try icmp.sequence.orTruncated())
+        case ICMPHeader.timestampReply:
+            // The three times (RFC 792: milliseconds since midnight UT) as icmp_tstamp_print writes them.
+            let transmit = try message.be32(16).orTruncated()
+            text.append("time stamp reply id ")
+            text.append(try icmp.identifier.orTruncated())
+            text.append(" seq ")
+            text.append(try icmp.sequence.orTruncated())
+            text.append(": org ")
+            Self.appendMilliseconds(message.be32(8)!, into: &text)
+            text.append(", recv ")
+            Self.appendMilliseconds(message.be32(12)!, into: &text)
+            text.append(", xmit ")
+            Self.appendMilliseconds(transmit, into: &text)
         default:
             if let name = Self.icmpTypeName(type) {
                 text.append(name)
@@ -257,5 +270,24 @@ extension TcpdumpPrinter {
         case 15: ("host ", " unreachable - precedence cutoff")
         default: ("", " unreachable")
         }
+    }
+}
+
+extension TcpdumpPrinter {
+    /// icmp_tstamp_print: hours (unbounded), minutes, seconds and milliseconds.
+    static func appendMilliseconds(_ value: UInt32, into out: inout TextBuffer) {
+        let milliseconds = value % 1000
+        var seconds = value / 1000
+        var minutes = seconds / 60
+        seconds -= minutes * 60
+        let hours = minutes / 60
+        minutes -= hours * 60
+        out.append(zeroPadded: UInt64(hours), width: hours > 99 ? String(hours).count : 2)
+        out.append(":")
+        out.append(zeroPadded: UInt64(minutes), width: 2)
+        out.append(":")
+        out.append(zeroPadded: UInt64(seconds), width: 2)
+        out.append(".")
+        out.append(zeroPadded: UInt64(milliseconds), width: 3)
     }
 }

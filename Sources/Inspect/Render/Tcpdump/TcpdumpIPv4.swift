@@ -9,7 +9,8 @@ struct IPContext {
     /// `ip_p` / `ip6_nxt` of the fixed header: when it is not the transport's own number,
     /// extension headers came between and tcpdump prints ports without addresses.
     var headerProtocol: UInt8
-    /// The destination for the pseudo-header (IPv6: the final hop of a routing header).
+    /// The destination for the pseudo-header: the final hop of an IPv4 source route or an
+    /// IPv6 routing header.
     var finalDestination: ByteView
 
     var source: ByteView {
@@ -33,8 +34,10 @@ struct IPContext {
     func transportChecksum(_ segment: ByteView, protocol proto: UInt8) -> UInt16 {
         let pseudo: UInt32
         switch header {
-        case .v4(let ip):
-            pseudo = InternetChecksum.pseudoHeaderSum(ipv4: ip, protocol: proto, length: segment.count)
+        case .v4:
+            var sum = InternetChecksum.partialSum(source)
+            sum &+= InternetChecksum.partialSum(finalDestination)
+            pseudo = sum &+ UInt32(proto) &+ UInt32(segment.count & 0xFFFF)
         case .v6:
             var sum = InternetChecksum.partialSum(source)
             sum &+= InternetChecksum.partialSum(finalDestination)
@@ -116,7 +119,7 @@ extension TcpdumpPrinter {
                 out.append(")]")
                 throw Truncated()
             }
-            let context = IPContext(header: .v4(ip), headerProtocol: proto, finalDestination: ip.destination)
+            let context = IPContext(header: .v4(ip), headerProtocol: proto, finalDestination: ip.finalDestination)
             try printIPPayload(
                 packet.dropFirst(headerLength), length: payloadLength, nextProtocol: proto,
                 fragmented: flagsAndOffset & IPv4Header.flagMoreFragments != 0, ip: context, into: &out)
@@ -242,6 +245,10 @@ extension TcpdumpPrinter {
                 return true
             case 7, 131, 137:
                 printIPv4Route(view.dropFirst(offset).prefix(optionLength), into: &out)
+            case 68:
+                guard printIPv4Timestamps(view.dropFirst(offset), length: optionLength, into: &out) else {
+                    return false
+                }
             case 148:
                 if optionLength < 4 {
                     out.append(" [bad length ")
@@ -342,5 +349,69 @@ extension TcpdumpPrinter {
             out.append(" ")
             out.append(length)
         }
+    }
+}
+
+extension TcpdumpPrinter {
+    /// The timestamp option (RFC 791 §3.1, option 68) as ip_printts writes it: the flag's
+    /// name, each slot (timestamp, and address for TS+ADDR and prespecified), `^` at the
+    /// pointer, and the overflow count. False when a slot was not captured.
+    func printIPv4Timestamps(_ option: ByteView, length: Int, into out: inout TextBuffer) -> Bool {
+        if length < 4 {
+            out.append("[bad length ")
+            out.append(length)
+            out.append("]")
+            return true
+        }
+        out.append(" TS{")
+        let flags = option.u8(3)!
+        let slot: UInt32 = flags & 0xF != 0 ? 8 : 4
+        let optionLength = UInt32(length)
+        if (optionLength - 4) & (slot - 1) != 0 {
+            out.append("[bad length ")
+            out.append(length)
+            out.append("]")
+        }
+        let pointer = UInt32(option.u8(2)!) &- 1
+        if pointer < 4 || (pointer &- 4) & (slot - 1) != 0 || pointer > optionLength + 1 {
+            out.append("[bad ptr ")
+            out.append(option.u8(2)!)
+            out.append("]")
+        }
+        var position: UInt32 = 0
+        switch flags & 0xF {
+        case 0: out.append("TSONLY")
+        case 1: out.append("TS+ADDR")
+        case 2: out.append("PRESPEC2.0")
+        case 3: out.append("PRESPEC")
+        default:
+            out.append("[bad ts type ")
+            out.append(flags & 0xF)
+            out.append("]")
+            position = UInt32.max
+        }
+        if position != UInt32.max {
+            position = 4
+            while position < optionLength {
+                out.append(pointer == position ? " ^ " : " ")
+                let at = Int(position)
+                guard let value = option.be32(at + Int(slot) - 4), option.has(at, Int(slot)) else { return false }
+                out.append(value)
+                out.append("@")
+                if slot == 8 { out.append(ipv4: option.dropFirst(at).prefix(4)) }
+                position += slot
+            }
+        } else {
+            position = 0
+        }
+        if pointer == position { out.append(" ^ ") }
+        if flags >> 4 != 0 {
+            out.append(" [")
+            out.append(flags >> 4)
+            out.append(" hops not recorded]} ")
+        } else {
+            out.append("}")
+        }
+        return true
     }
 }

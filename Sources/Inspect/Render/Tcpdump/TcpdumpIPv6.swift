@@ -54,6 +54,7 @@ extension TcpdumpPrinter {
         var fragmented = false
         var finalDestination = ip.destination
         var sawHopByHop = false
+        var sawRouting = false
         var jumboLength: UInt32?
         while offset < packet.count && advance > 0 {
             offset += advance
@@ -121,8 +122,12 @@ extension TcpdumpPrinter {
                 guard !header.isEmpty else { throw Truncated() }
                 layer = "rt6"
                 let routing = IPv6RoutingHeader(unchecked: header)
-                guard let length = try printRoutingHeader(routing, finalDestination: &finalDestination, into: &out)
+                // Only the first routing header names the final destination (ip6_finddst).
+                var destination = finalDestination
+                guard let length = try printRoutingHeader(routing, finalDestination: &destination, into: &out)
                 else { return }
+                if !sawRouting { finalDestination = destination }
+                sawRouting = true
                 advance = length
                 nextHeader = routing.nextHeader
             default:
@@ -250,9 +255,9 @@ extension TcpdumpPrinter {
                 out.append(hex: UInt64(reserved))
             }
             if units % 2 == 1 {
-                out.append(" [invalid length ")
+                out.append(" (invalid length ")
                 out.append(units)
-                out.append("] (invalid)")
+                out.append(") (invalid)")
                 return nil
             }
             units >>= 1
@@ -283,6 +288,8 @@ extension TcpdumpPrinter {
                 out.append(index)
                 out.append("]")
                 out.append(ipv6: view.dropFirst(8 + 16 * index))
+                // Segment 0 is the final destination (RFC 8754 §4.1); tcpdump's checksums use it.
+                if index == 0 { finalDestination = view.dropFirst(8).prefix(16) }
             }
         default:
             out.append(" (unknown type) (invalid)")

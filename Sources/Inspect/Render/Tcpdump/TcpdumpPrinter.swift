@@ -235,6 +235,10 @@ public struct TcpdumpPrinter {
                 layer = "vlan"
                 throw Truncated()
             }
+            // sll_if_print names the encapsulated type (a length means 802.2) before it.
+            out.append("ethertype ")
+            out.append(inner > EthernetHeader.maxLengthValue ? EtherType.name(inner) ?? "Unknown" : "Unknown")
+            out.append(", ")
             type = inner
             offset += 4
             remaining -= 4

@@ -108,7 +108,8 @@ extension TcpdumpPrinter {
             let bases = (reversed: reversed, seq: baseSeq, ack: baseAck)
             let ok = try printTCPOptions(
                 segment.dropFirst(TCPHeader.minimumLength), length: headerLength - TCPHeader.minimumLength,
-                sackBase: bases.reversed ? bases.seq : bases.ack, flags: flags, into: &out)
+                sackBase: bases.reversed ? bases.seq : bases.ack, flags: flags,
+                segmentCaptured: segment.count >= length, into: &out)
             if !ok { return }
             out.append("]")
         }
@@ -138,7 +139,8 @@ extension TcpdumpPrinter {
 
     /// Returns false after printing `[bad opt]` (the caller then ends the line there).
     private mutating func printTCPOptions(
-        _ view: ByteView, length: Int, sackBase: UInt32, flags: TCPHeader.Flags, into out: inout TextBuffer
+        _ view: ByteView, length: Int, sackBase: UInt32, flags: TCPHeader.Flags, segmentCaptured: Bool,
+        into out: inout TextBuffer
     ) throws(Truncated) -> Bool {
         var remaining = length
         var offset = 0
@@ -226,7 +228,10 @@ extension TcpdumpPrinter {
             case TCPOptionKind.md5Signature:
                 dataLength = 16
                 guard try check(16) else { return bad(&out) }
-                out.append(" ")
+                // tcpdump built with libcrypto (as Debian's is) tries to verify the signature
+                // first and says why it cannot: the segment was cut, or no secret (-M) was given.
+                out.append(segmentCaptured ? " shared secret not supplied with -M, " : " snaplen too short, ")
+                out.append("can't check - ")
                 for index in 0..<16 { out.append(hex: UInt64(view.u8(offset + index)!), minDigits: 2) }
             case TCPOptionKind.scps:
                 dataLength = 2
