@@ -583,7 +583,7 @@ class Gen:
                 et = 0x8100
                 cls.add("sll/vlan")
             if self.chance(0.03):
-                et = self.pick([1, 4, 0x0003, 0x1234])
+                et = self.pick([0x1234, 0x88B5])  # 1 and 4 (802.3, 802.2) carry LLC: out of scope
                 cls.add("sll/other-protocol")
             return struct.pack("!HHH", self.pick([0, 1, 2, 3, 4, 7]), 1, self.pick([6, 6, 0, 8])) + self.bytes(8) \
                 + struct.pack("!H", et) + tags + body

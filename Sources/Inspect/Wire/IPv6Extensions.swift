@@ -62,14 +62,16 @@ public struct IPv6ExtensionChain: Sequence, IteratorProtocol {
             guard let options = IPv6OptionsHeader(header), header.count >= options.length else {
                 return stop(.truncated(offset: start))
             }
+            // Only hop-by-hop options are read (for a jumbo length); destination options are
+            // not, as tcpdump -nn does not read them either.
             var jumbo: UInt32?
-            for option in IPv6Options(header.prefix(options.length).dropFirst(2)) {
+            for option in IPv6Options(header.prefix(options.length).dropFirst(2)) where isHopByHop {
                 switch option {
                 case .malformed: return stop(.truncated(offset: start))
                 case .option(let type, let data):
                     guard type == IPv6Options.jumboPayload else { continue }
                     if data.count != 4 { return stop(.truncated(offset: start)) }
-                    if jumbo == nil, isHopByHop, payloadLength == 0, let value = data.be32(0), value >= 65536 {
+                    if jumbo == nil, payloadLength == 0, let value = data.be32(0), value >= 65536 {
                         jumbo = value
                     }
                 }

@@ -4,9 +4,12 @@ extension TcpdumpPrinter {
         _ message: ByteView, length: Int, ip: IPContext, fragmented: Bool, into out: inout TextBuffer
     ) throws(Truncated) {
         layer = "icmp6"
+        if length == 0 {
+            out.append("ICMP6, length 0 (invalid)")
+            return
+        }
         guard let icmp = ICMPv6Header(message) else { throw Truncated() }
         let type = icmp.type
-        let code = try icmp.code.orTruncated()
         if verbosity > 0 && !fragmented && message.count >= length {
             let field = try icmp.checksum.orTruncated()
             let sum = ip.transportChecksum(message.prefix(length), protocol: IPProtocol.icmpv6)
@@ -28,6 +31,7 @@ extension TcpdumpPrinter {
             out.append(type)
             out.append(")")
         }
+        let code = try icmp.code.orTruncated()
         if verbosity > 0
             && [133, 134, 135, 136, 137, 145, 147].contains(type)
         {
@@ -164,7 +168,10 @@ extension TcpdumpPrinter {
             out.append(" to ")
             out.append(ipv6: message.dropFirst(8))
             if verbosity > 0 { try printNeighborDiscoveryOptions(message.prefix(length).dropFirst(40), into: &out) }
-        case 138, 139, 140, 141, 142, 144, 145, 146, 147, 148, 149, 151, 152, 153, 155:
+        case 144, 146:
+            out.append(", id 0x")
+            out.append(hex: UInt64(try message.be16(4).orTruncated()), minDigits: 4)
+        case 138, 139, 140, 141, 142, 145, 147, 148, 149, 151, 152, 153, 155:
             break
         default:
             out.append(", length ")
@@ -206,8 +213,9 @@ extension TcpdumpPrinter {
         throw Truncated()
     }
 
+    /// mld6_print: nothing at all unless the whole 24-byte message was captured.
     private func appendMLDv1(_ message: ByteView, into out: inout TextBuffer) throws(Truncated) {
-        guard message.has(8, 16) else { throw Truncated() }
+        guard message.has(8, 16) else { return }
         out.append("max resp delay: ")
         out.append(message.be16(4)!)
         out.append(" addr: ")

@@ -98,7 +98,7 @@ extension TcpdumpPrinter {
     }
 
     private func appendIGMPv3Report(_ message: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
-        if length < 8 || length % 4 != 0 {
+        if length < 16 || length % 8 != 0 {
             out.append(" [invalid len ")
             out.append(length)
             out.append("]")

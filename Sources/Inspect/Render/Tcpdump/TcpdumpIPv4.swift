@@ -174,7 +174,7 @@ extension TcpdumpPrinter {
         var optionsTruncated = false
         if headerLength > IPv4Header.minimumLength {
             out.append(", options (")
-            optionsTruncated = !printIPv4Options(
+            optionsTruncated = try !printIPv4Options(
                 packet.prefix(headerLength).dropFirst(IPv4Header.minimumLength),
                 length: headerLength - IPv4Header.minimumLength, into: &out)
             if optionsTruncated { out.append(" [truncated-option]") }
@@ -195,19 +195,23 @@ extension TcpdumpPrinter {
             out.append(ipv4: ip.source)
             out.append(" > ")
             out.append(ipv4: ip.destination)
-            out.append(":")
+            out.append(": ")
             throw Truncated()
         }
     }
 
     /// IPv4 options (RFC 791 §3.1) as ip_optprint writes them; false when cut by the capture.
-    private func printIPv4Options(_ view: ByteView, length: Int, into out: inout TextBuffer) -> Bool {
+    /// A code or length byte that was not captured ends the record (tcpdump's GET_U_1 longjmp,
+    /// ` [|ip]`); an option body that was not captured returns false (` [truncated-option]`).
+    private func printIPv4Options(_ view: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated)
+        -> Bool
+    {
         var offset = 0
         var separator = false
         while offset < length {
             if separator { out.append(",") }
             separator = true
-            guard let code = view.u8(offset) else { return false }
+            let code = try view.u8(offset).orTruncated()
             switch code {
             case 0: out.append("EOL")
             case 1: out.append("NOP")
@@ -224,7 +228,7 @@ extension TcpdumpPrinter {
             }
             var optionLength = 1
             if code > 1 {
-                guard let declared = view.u8(offset + 1) else { return false }
+                let declared = try view.u8(offset + 1).orTruncated()
                 optionLength = Int(declared)
                 if optionLength < 2 {
                     out.append(" [bad length ")
@@ -246,9 +250,7 @@ extension TcpdumpPrinter {
             case 7, 131, 137:
                 printIPv4Route(view.dropFirst(offset).prefix(optionLength), into: &out)
             case 68:
-                guard printIPv4Timestamps(view.dropFirst(offset), length: optionLength, into: &out) else {
-                    return false
-                }
+                try printIPv4Timestamps(view.dropFirst(offset), length: optionLength, into: &out)
             case 148:
                 if optionLength < 4 {
                     out.append(" [bad length ")
@@ -355,13 +357,13 @@ extension TcpdumpPrinter {
 extension TcpdumpPrinter {
     /// The timestamp option (RFC 791 §3.1, option 68) as ip_printts writes it: the flag's
     /// name, each slot (timestamp, and address for TS+ADDR and prespecified), `^` at the
-    /// pointer, and the overflow count. False when a slot was not captured.
-    func printIPv4Timestamps(_ option: ByteView, length: Int, into out: inout TextBuffer) -> Bool {
+    /// pointer, and the overflow count. A slot past the captured bytes ends the record.
+    func printIPv4Timestamps(_ option: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
         if length < 4 {
             out.append("[bad length ")
             out.append(length)
             out.append("]")
-            return true
+            return
         }
         out.append(" TS{")
         let flags = option.u8(3)!
@@ -395,7 +397,8 @@ extension TcpdumpPrinter {
             while position < optionLength {
                 out.append(pointer == position ? " ^ " : " ")
                 let at = Int(position)
-                guard let value = option.be32(at + Int(slot) - 4), option.has(at, Int(slot)) else { return false }
+                let value = try option.be32(at + Int(slot) - 4).orTruncated()
+                guard option.has(at, Int(slot)) else { throw Truncated() }
                 out.append(value)
                 out.append("@")
                 if slot == 8 { out.append(ipv4: option.dropFirst(at).prefix(4)) }
@@ -412,6 +415,5 @@ extension TcpdumpPrinter {
         } else {
             out.append("}")
         }
-        return true
     }
 }

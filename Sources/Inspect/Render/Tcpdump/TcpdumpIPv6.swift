@@ -81,13 +81,28 @@ extension TcpdumpPrinter {
                     sawHopByHop = true
                 }
                 layer = isHopByHop ? "hbhopt" : "dstopt"
-                guard let options = IPv6OptionsHeader(header) else { throw Truncated() }
-                advance = options.length
-                guard header.count >= advance else { throw Truncated() }
-                out.append(isHopByHop ? "HBH " : "DSTOPT ")
-                let jumbo = try printIPv6Options(
-                    header.prefix(advance).dropFirst(2), hopByHop: isHopByHop, payloadLength: payloadLength,
-                    into: &out)
+                // tcpdump's hbhopt_process always reads the options (for a jumbo length);
+                // dstopt_process only with -v. A cut hop-by-hop header is marked, and then
+                // ip6_print still says no jumbo option was found when the payload length is 0.
+                let jumbo: UInt32?
+                do throws(Truncated) {
+                    guard let options = IPv6OptionsHeader(header) else { throw Truncated() }
+                    advance = options.length
+                    guard header.count >= advance else { throw Truncated() }
+                    out.append(isHopByHop ? "HBH " : "DSTOPT ")
+                    jumbo =
+                        !isHopByHop && verbosity == 0
+                        ? nil
+                        : try printIPv6Options(
+                            header.prefix(advance).dropFirst(2), hopByHop: isHopByHop, payloadLength: payloadLength,
+                            into: &out)
+                } catch {
+                    guard isHopByHop, payloadLength == 0, !error.marked else { throw error }
+                    out.append(" [|hbhopt]")
+                    out.append("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)")
+                    return
+                }
+                let options = IPv6OptionsHeader(header)!
                 if isHopByHop {
                     jumboLength = jumbo
                     if payloadLength == 0 && jumbo == nil {

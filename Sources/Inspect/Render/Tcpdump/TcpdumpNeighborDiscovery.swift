@@ -79,7 +79,9 @@ extension TcpdumpPrinter {
                 out.append(", pref. time ")
                 appendLifetime(option.be32(8)!, into: &out)
             case 4:
-                appendHex(option, indent: "\n\t    ", into: &out)
+                // icmp6_opt_print hands print_unknown_data the start of all options (bp), not
+                // this option, so tcpdump shows the first option's bytes; netlab does the same.
+                appendHex(options.prefix(optionLength), indent: "\n\t    ", into: &out)
             case 5:
                 out.append(" ")
                 out.append(option.be32(4)!)

@@ -28,6 +28,8 @@ extension TcpdumpPrinter {
             out.append(destinationPort)
             out.append(": ")
         }
+        // tcp_print checks that the fixed header was captured before it looks at its length.
+        guard segment.count >= TCPHeader.minimumLength else { throw Truncated() }
         let headerLength = try tcp.headerLength.orTruncated()
         if headerLength < TCPHeader.minimumLength {
             out.append(" tcp ")
@@ -37,7 +39,6 @@ extension TcpdumpPrinter {
             out.append(" - too short, < 20]")
             return
         }
-        guard segment.count >= TCPHeader.minimumLength else { throw Truncated() }
         var seq = tcp.sequenceNumber!
         var ack = tcp.acknowledgmentNumber!
         let window = tcp.window!
