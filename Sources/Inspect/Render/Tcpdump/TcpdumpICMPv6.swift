@@ -31,13 +31,14 @@ extension TcpdumpPrinter {
             out.append(type)
             out.append(")")
         }
-        let code = try icmp.code.orTruncated()
         if verbosity > 0
             && [133, 134, 135, 136, 137, 145, 147].contains(type)
         {
             out.append(", length ")
             out.append(length)
         }
+        // Read only now: tcpdump prints the name (and -v length) before it needs the code.
+        let code = try icmp.code.orTruncated()
         let quoted = message.dropFirst(ICMPv6Header.length)
         switch type {
         case ICMPv6Header.destinationUnreachable:
@@ -171,7 +172,20 @@ extension TcpdumpPrinter {
         case 144, 146:
             out.append(", id 0x")
             out.append(hex: UInt64(try message.be16(4).orTruncated()), minDigits: 4)
-        case 138, 139, 140, 141, 142, 145, 147, 148, 149, 151, 152, 153, 155:
+        case 145:
+            // Home agent addresses (RFC 6275 §6.6), one per 16 bytes up to the message's end.
+            if verbosity > 0 {
+                out.append(", id 0x")
+                out.append(hex: UInt64(try message.be16(4).orTruncated()), minDigits: 4)
+                var offset = ICMPv6Header.length
+                while offset < length {
+                    guard message.has(offset, 16) else { throw Truncated() }
+                    out.append(", ")
+                    out.append(ipv6: message.dropFirst(offset))
+                    offset += 16
+                }
+            }
+        case 138, 139, 140, 141, 142, 147, 155:
             break
         default:
             out.append(", length ")

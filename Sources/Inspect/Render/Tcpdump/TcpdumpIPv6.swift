@@ -97,7 +97,8 @@ extension TcpdumpPrinter {
                             header.prefix(advance).dropFirst(2), hopByHop: isHopByHop, payloadLength: payloadLength,
                             into: &out)
                 } catch {
-                    guard isHopByHop, payloadLength == 0, !error.marked else { throw error }
+                    // Only a cut past the length byte reaches the jumbo check (ND_TCHECK, not GET).
+                    guard isHopByHop, payloadLength == 0, !error.marked, header.count >= 2 else { throw error }
                     out.append(" [|hbhopt]")
                     out.append("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)")
                     return
@@ -114,24 +115,28 @@ extension TcpdumpPrinter {
                 nextHeader = options.nextHeader
             case IPProtocol.fragment:
                 layer = "frag6"
-                guard let fragment = IPv6FragmentHeader(header) else { throw Truncated() }
+                // frag6_print reads the identification only with -v, so -nn needs 4 bytes.
+                let offsetAndFlags = try header.be16(2).orTruncated()
+                let fragmentOffset = offsetAndFlags & 0xFFF8
+                // tcpdump computes this in size_t: a negative value prints as its 64-bit wrap.
                 let fragmentPayload = IPv6Header.length + Int(ip.payloadLength) - offset - IPv6FragmentHeader.length
                 if verbosity > 0 {
+                    let identification = try header.be32(4).orTruncated()
                     out.append("frag (0x")
-                    out.append(hex: UInt64(fragment.identification), minDigits: 8)
+                    out.append(hex: UInt64(identification), minDigits: 8)
                     out.append(":")
                 } else {
                     out.append("frag (")
                 }
-                out.append(fragment.offsetField)
+                out.append(fragmentOffset)
                 out.append("|")
-                out.append(fragmentPayload)
+                out.append(UInt64(bitPattern: Int64(fragmentPayload)))
                 out.append(")")
-                if fragment.offsetField != 0 { return }
+                if fragmentOffset != 0 { return }
                 out.append(" ")
                 advance = IPv6FragmentHeader.length
                 fragmented = true
-                nextHeader = fragment.nextHeader
+                nextHeader = header.u8(0)!
                 if packet.count <= offset + advance { return }
             case IPProtocol.routing:
                 guard !header.isEmpty else { throw Truncated() }
@@ -252,8 +257,9 @@ extension TcpdumpPrinter {
     ) throws(Truncated) -> Int? {
         let view = routing.view
         // Each field is read before its label is printed, as tcpdump's ND_PRINT arguments are.
+        out.append("RT6")
         var units = Int(try view.u8(1).orTruncated())
-        out.append("RT6 (len=")
+        out.append(" (len=")
         out.append(units)
         let type = try view.u8(2).orTruncated()
         out.append(", type=")

@@ -117,6 +117,15 @@ extension TcpdumpPrinter {
         out.append(", length ")
         out.append(payloadLength)
         guard payloadLength > 0 else { return }
+        if segment.count < headerLength {
+            // The options ended early (end-of-list) but the header runs on past the capture.
+            out.append(" [remaining caplen(")
+            out.append(segment.count)
+            out.append(") < header length(")
+            out.append(headerLength)
+            out.append(")]")
+            throw Truncated()
+        }
         let payload = segment.dropFirst(headerLength)
         if flags.contains(.rst) && verbosity > 0 {
             appendRSTData(payload, length: payloadLength, into: &out)
@@ -246,9 +255,11 @@ extension TcpdumpPrinter {
                 if dataLength < 2 {
                     out.append(" (invalid)")
                 } else {
-                    guard try check(2) else { return bad(&out) }
+                    // Two LENCHECKs in tcpdump: the key id prints even when the next is cut.
+                    guard try check(1) else { return bad(&out) }
                     out.append(" keyid ")
                     out.append(view.u8(offset)!)
+                    guard try check(2) else { return bad(&out) }
                     out.append(" rnextkeyid ")
                     out.append(view.u8(offset + 1)!)
                     if dataLength > 2 {
