@@ -635,13 +635,71 @@ def write_pcapng(path, linktype, records):
             f.write(block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(data), wire) + data))
 
 
+def flow_captures(out):
+    """Whole TCP connections in shapes the connection views must handle (Ethernet, pcap µs):
+    over IPv6 with hop-by-hop and destination options; with the SYN-ACK recorded before the SYN;
+    an IPv4 segment in two fragments."""
+    gen = Gen(0)
+    mac = b"\x02\x00\x00\x00\x00\x01" + b"\x02\x00\x00\x00\x00\x02"
+
+    def segment(src, dst, sport, dport, seq, ack, flags, payload=b""):
+        header = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+        return gen.fix_checksum(header + payload, 16, src, dst, 6, "ok")
+
+    def conversation(client, server, cport, sport, synack_first=False):
+        c, s = 1000, 5000
+        steps = [(True, c, 0, 0x02, b""), (False, s, c + 1, 0x12, b""), (True, c + 1, s + 1, 0x10, b""),
+                 (True, c + 1, s + 1, 0x18, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+                 (False, s + 1, c + 29, 0x18, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"),
+                 (True, c + 29, s + 41, 0x11, b""), (False, s + 41, c + 30, 0x11, b""),
+                 (True, c + 30, s + 42, 0x10, b"")]
+        if synack_first:
+            steps[0], steps[1] = steps[1], steps[0]
+        for from_client, seq, ack, flags, payload in steps:
+            a, b = (client, server) if from_client else (server, client)
+            pa, pb = (cport, sport) if from_client else (sport, cport)
+            yield a, b, segment(a, b, pa, pb, seq, ack, flags, payload)
+
+    def v6_frame(src, dst, tcp):
+        hbh = bytes([60, 0, 5, 2, 0, 0, 1, 0])  # router alert, PadN
+        dstopt = bytes([6, 0, 1, 4, 0, 0, 0, 0])  # PadN
+        body = hbh + dstopt + tcp
+        return mac + b"\x86\xdd" + struct.pack("!IHBB", 6 << 28, len(body), 0, 64) + src + dst + body
+
+    def v4_frame(src, dst, tcp):
+        return mac + b"\x08\x00" + gen.ipv4_header(src, dst, 6, 20 + len(tcp), b"", 0x4000, ident=7) + tcp
+
+    def write(name, frames):
+        write_pcap(os.path.join(out, name), 1, [(1_700_000_000 + i, 1000 * i, f, len(f)) for i, f in enumerate(frames)],
+                   False)
+
+    a6 = bytes([0x20, 1, 0xD, 0xB8] + [0] * 11 + [1])
+    b6 = bytes([0x20, 1, 0xD, 0xB8] + [0] * 11 + [2])
+    write("tcp-ipv6-options.pcap", [v6_frame(x, y, t) for x, y, t in conversation(a6, b6, 40000, 8080)])
+    a4, b4 = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+    write("synack-first.pcap", [v4_frame(x, y, t) for x, y, t in conversation(a4, b4, 40001, 8080, True)])
+    frames = []
+    for index, (x, y, t) in enumerate(conversation(a4, b4, 40002, 8080)):
+        if index == 3:  # the request, in two fragments of 24 and the rest
+            first = gen.ipv4_header(x, y, 6, 20 + 24, b"", 0x2000, ident=99) + t[:24]
+            second = gen.ipv4_header(x, y, 6, 20 + len(t) - 24, b"", 3, ident=99) + t[24:]
+            frames += [mac + b"\x08\x00" + first, mac + b"\x08\x00" + second]
+        else:
+            frames.append(v4_frame(x, y, t))
+    write("tcp-fragmented.pcap", frames)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--packets", type=int, default=20000)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--flows", action="store_true", help="write the connection-shape captures instead")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    if args.flows:
+        flow_captures(args.out)
+        return
     gen = Gen(args.seed)
     gen.bases = {}
     files = [(link, fmt) for link in LINKS for fmt in FORMATS]

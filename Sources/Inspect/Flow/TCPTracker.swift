@@ -45,7 +45,12 @@ public struct TCPTracker {
             if role == .client { clientState = state } else { serverState = state }
             changes.append(TCPStateChange(role: role, from: old, to: state))
         }
-        public var isFinished: Bool { clientState == .closed || clientState == .timeWait || reset }
+        /// The connection ended (reset, or closed after a FIN): a new SYN on its endpoints starts
+        /// another. A client still CLOSED because only the SYN-ACK was seen so far has not ended:
+        /// its SYN, recorded after the SYN-ACK, belongs to the same connection (as in tshark).
+        public var isFinished: Bool {
+            reset || clientState == .timeWait || (clientState == .closed && firstToClose != nil)
+        }
         /// Both sides are done: nothing more will be delivered.
         public var isOver: Bool {
             reset || ([.closed, .timeWait].contains(clientState) && [.closed, .timeWait].contains(serverState))
