@@ -170,13 +170,27 @@ extension TcpdumpPrinter {
             out.append(ipv6: message.dropFirst(8))
             if verbosity > 0 { try printNeighborDiscoveryOptions(message.prefix(length).dropFirst(40), into: &out) }
         case 144, 146:
+            let identifier = try message.be16(4).orTruncated()  // read first: one printf in tcpdump
             out.append(", id 0x")
-            out.append(hex: UInt64(try message.be16(4).orTruncated()), minDigits: 4)
+            out.append(hex: UInt64(identifier), minDigits: 4)
+        case 147:
+            // Mobile prefix advertisement (RFC 6275 §6.8): id, M and O flags, then ND options.
+            if verbosity > 0 {
+                let identifier = try message.be16(4).orTruncated()
+                out.append(", id 0x")
+                out.append(hex: UInt64(identifier), minDigits: 4)
+                let flags = try message.be16(6).orTruncated()
+                if flags & 0xC000 != 0 { out.append(" ") }
+                if flags & 0x8000 != 0 { out.append("M") }
+                if flags & 0x4000 != 0 { out.append("O") }
+                try printNeighborDiscoveryOptions(message.prefix(length).dropFirst(8), into: &out)
+            }
         case 145:
             // Home agent addresses (RFC 6275 §6.6), one per 16 bytes up to the message's end.
             if verbosity > 0 {
+                let identifier = try message.be16(4).orTruncated()
                 out.append(", id 0x")
-                out.append(hex: UInt64(try message.be16(4).orTruncated()), minDigits: 4)
+                out.append(hex: UInt64(identifier), minDigits: 4)
                 var offset = ICMPv6Header.length
                 while offset < length {
                     guard message.has(offset, 16) else { throw Truncated() }
@@ -185,7 +199,7 @@ extension TcpdumpPrinter {
                     offset += 16
                 }
             }
-        case 138, 139, 140, 141, 142, 147, 155:
+        case 138, 139, 140, 141, 142, 155:
             break
         default:
             out.append(", length ")

@@ -70,6 +70,12 @@ extension TcpdumpPrinter {
 
     private func appendIGMPv3Query(_ message: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
         out.append(" v3")
+        if length < 12 || length % 4 != 0 {
+            out.append(" [invalid len ")
+            out.append(length)
+            out.append("]")
+            return
+        }
         let code = UInt32(try message.u8(1).orTruncated())
         let time = code < 128 ? code : ((code & 0x0F) | 0x10) << (((code & 0x70) >> 4) + 3)
         if code != 100 {

@@ -174,8 +174,10 @@ extension TcpdumpPrinter {
         var optionsTruncated = false
         if headerLength > IPv4Header.minimumLength {
             out.append(", options (")
+            // The view runs past the options: tcpdump reads a last option's length byte from
+            // whatever follows (then reports the length as bad).
             optionsTruncated = try !printIPv4Options(
-                packet.prefix(headerLength).dropFirst(IPv4Header.minimumLength),
+                packet.dropFirst(IPv4Header.minimumLength),
                 length: headerLength - IPv4Header.minimumLength, into: &out)
             if optionsTruncated { out.append(" [truncated-option]") }
             out.append(")")
