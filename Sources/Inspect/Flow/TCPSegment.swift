@@ -42,9 +42,12 @@ public struct TCPSegment: Sendable, Equatable {
             ip.proto == IPProtocol.tcp, !ip.isFragment
         else { return nil }
         let segment = ip.transport
-        guard let tcp = TCPHeader(segment), let headerLength = tcp.headerLength, headerLength >= 20,
-            headerLength <= ip.transportLength, let flags = tcp.flags, let sequence = tcp.sequenceNumber,
-            let acknowledgment = tcp.acknowledgmentNumber, let window = tcp.window, segment.count >= headerLength
+        // The fixed header must be captured (as tcpdump requires to print the flags); options
+        // cut by the capture are read as far as they go, like the printer does.
+        guard let tcp = TCPHeader(segment), segment.count >= TCPHeader.minimumLength,
+            let headerLength = tcp.headerLength, headerLength >= 20, headerLength <= ip.transportLength,
+            let flags = tcp.flags, let sequence = tcp.sequenceNumber, let acknowledgment = tcp.acknowledgmentNumber,
+            let window = tcp.window
         else { return nil }
         var result = TCPSegment(
             sourceAddress: ip.source, destinationAddress: ip.destination, sourcePort: tcp.sourcePort,

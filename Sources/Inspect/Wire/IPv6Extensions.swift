@@ -69,6 +69,8 @@ public struct IPv6ExtensionChain: Sequence, IteratorProtocol {
                 switch option {
                 case .malformed: return stop(.truncated(offset: start))
                 case .option(let type, let data):
+                    // tcpdump's ip6_opt_process also rejects a router alert that is not 2 bytes.
+                    if type == IPv6Options.routerAlert && data.count != 2 { return stop(.truncated(offset: start)) }
                     guard type == IPv6Options.jumboPayload else { continue }
                     if data.count != 4 { return stop(.truncated(offset: start)) }
                     if jumbo == nil, payloadLength == 0, let value = data.be32(0), value >= 65536 {
