@@ -687,6 +687,15 @@ def flow_captures(out):
         else:
             frames.append(v4_frame(x, y, t))
     write("tcp-fragmented.pcap", frames)
+    frames = []
+    for index, (x, y, t) in enumerate(conversation(a6, b6, 40003, 8080)):
+        if index == 4:  # the response, in two IPv6 fragments (the fragment header right before TCP)
+            for offset, more, piece in [(0, 1, t[:32]), (32, 0, t[32:])]:
+                body = bytes([6, 0]) + struct.pack("!HI", offset | more, 0x1234) + piece
+                frames.append(mac + b"\x86\xdd" + struct.pack("!IHBB", 6 << 28, len(body), 44, 64) + x + y + body)
+        else:
+            frames.append(v6_frame(x, y, t))
+    write("tcp6-fragmented.pcap", frames)
 
 
 def main():

@@ -3,8 +3,8 @@ import XCTest
 
 /// Connections in shapes that once fell between the views (`scripts/gen-packets.py --flows`):
 /// TCP over IPv6 with hop-by-hop and destination options, a SYN-ACK recorded before its SYN,
-/// and a segment split into IPv4 fragments. `stats` and `follow` are compared with the installed
-/// tshark; `ladder` and a lesson check must see the same connection.
+/// and segments split into IPv4 and IPv6 fragments. `stats` and `follow` are compared with the
+/// installed tshark; `ladder` and a lesson check must see the same connection.
 final class ConnectionShapeTests: XCTestCase {
     var directory: URL!
 
@@ -34,9 +34,7 @@ final class ConnectionShapeTests: XCTestCase {
         guard let tshark = TCPAnalysisTestsPaths.tshark else {
             throw XCTSkip("SKIPPED: tshark is not installed (scripts/setup.sh installs it)")
         }
-        // The fragmented capture is left out: tshark reassembles IP fragments, netlab does not
-        // (README, known gaps); testFragmentsStayOutOfTheConnection pins what netlab does.
-        for name in ["tcp-ipv6-options.pcap", "synack-first.pcap"] {
+        for name in ["tcp-ipv6-options.pcap", "synack-first.pcap", "tcp-fragmented.pcap", "tcp6-fragmented.pcap"] {
             let mine = try Harness.run(["stats", "-r", path(name)])
             XCTAssertEqual(mine.status, 0, mine.stderr)
             let theirs = try TCPAnalysisTestsPaths.run(tshark, ["-n", "-r", path(name), "-q", "-z", "conv,tcp"])
@@ -68,16 +66,20 @@ final class ConnectionShapeTests: XCTestCase {
         XCTAssertNotEqual(second.status, 0, "a second stream: the SYN split the connection")
     }
 
-    /// Each fragment prints as tcpdump prints it (the first with its TCP header), and the
-    /// connection views leave both out: without reassembly the first piece is not a whole segment.
-    func testFragmentsStayOutOfTheConnection() throws {
+    /// Each fragment prints as tcpdump prints it (the first with its TCP header, the second as
+    /// `ip-proto-6`); the connection views see the segment once, at the frame that completed it.
+    func testFragmentsAreReassembledForTheConnection() throws {
         let sniff = try Harness.run(["sniff", "-r", path("tcp-fragmented.pcap")])
         let lines = sniff.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 9)
         XCTAssertTrue(lines[3].contains("40002 > 10.0.0.2.8080: Flags [P.]"), lines[3])
         XCTAssertTrue(lines[4].hasSuffix("10.0.0.1 > 10.0.0.2: ip-proto-6"), lines[4])
-        let stats = try Harness.run(["stats", "-r", path("tcp-fragmented.pcap")])
-        let row = try XCTUnwrap(conversations(stats.stdout).first)
-        XCTAssertTrue(row.contains(" 7 418 bytes "), row)  // 9 frames, less the two fragments
+        for name in ["tcp-fragmented.pcap", "tcp6-fragmented.pcap"] {
+            let http = try Harness.run(["sniff", "-r", path(name), "--http"])
+            let messages = http.stdout.split(separator: "\n")
+            XCTAssertEqual(messages.count, 2, http.stdout)
+            XCTAssertTrue(http.stdout.contains("HTTP/1.1 200 OK"), http.stdout)
+            XCTAssertTrue(messages.first?.hasPrefix(name == "tcp-fragmented.pcap" ? "frames 5-5" : "frames 4-4") ?? false, http.stdout)
+        }
     }
 }

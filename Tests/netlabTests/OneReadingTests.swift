@@ -59,7 +59,7 @@ final class OneReadingTests: XCTestCase {
                     // Why Flow may leave out a segment tcpdump prints: each reason is tcpdump's own mark.
                     let reason: String? =
                         IPPacket.decode(bytes, linkType: linkType, wireLength: packet.wireLength)?.isFragment == true
-                        ? "fragment (not reassembled)"
+                        ? "a fragment alone (Flow reassembles the datagram first)"
                         : line.contains("[|tcp]") || line.contains("[remaining caplen") ? "TCP header not captured"
                         : line.contains("bad hdr length") ? "bad header length"
                         : nil

@@ -41,6 +41,11 @@ public struct TCPSegment: Sendable, Equatable {
         guard let ip = IPPacket.decode(frame, linkType: linkType, wireLength: wireLength),
             ip.proto == IPProtocol.tcp, !ip.isFragment
         else { return nil }
+        return parse(ip)
+    }
+
+    /// The segment in an IP packet's transport bytes (a whole datagram, or one reassembled).
+    static func parse(_ ip: IPPacket) -> TCPSegment? {
         let segment = ip.transport
         // The fixed header must be captured (as tcpdump requires to print the flags); options
         // cut by the capture are read as far as they go, like the printer does.

@@ -18,6 +18,10 @@ public struct IPPacket {
     public var isFragment: Bool
     /// A later fragment: `transport` holds data, not a transport header.
     public var isLaterFragment: Bool
+    /// For a fragment: the datagram's identification, and where `transport` goes in the
+    /// reassembled payload (bytes), and whether more fragments follow. For IPv6, only when the
+    /// upper-layer header follows the fragment header directly (else nil: not reassembled).
+    public var fragment: (identification: UInt32, offset: Int, more: Bool)?
 
     /// Reads the IP packet of a frame; nil when it is not IP, or its headers are cut or invalid.
     public static func decode(_ frame: ByteView, linkType: LinkType, wireLength: Int) -> IPPacket? {
@@ -42,17 +46,25 @@ public struct IPPacket {
             source: source, destination: destination, finalDestination: IPAddress(ip.finalDestination) ?? destination,
             proto: ip.proto,
             transport: network.prefix(total).dropFirst(ip.headerLength), transportLength: total - ip.headerLength,
-            isFragment: ip.fragmentOffset != 0 || ip.moreFragments, isLaterFragment: ip.fragmentOffset != 0)
+            isFragment: ip.fragmentOffset != 0 || ip.moreFragments, isLaterFragment: ip.fragmentOffset != 0,
+            fragment: ip.fragmentOffset != 0 || ip.moreFragments
+                ? (UInt32(ip.identification), ip.fragmentOffset, ip.moreFragments) : nil)
     }
 
     public static func decodeIPv6(_ network: ByteView) -> IPPacket? {
         guard let ip = IPv6Header(network), ip.version == 6 else { return nil }
         var chain = IPv6ExtensionChain(ip)
         var fragmented = false
+        var fragmentInfo: (identification: UInt32, offset: Int, more: Bool)?
+        var fragmentEnd = -1
         while let element = chain.next() {
             switch element {
-            case .fragment(let fragment, _):
+            case .fragment(let fragment, let offset):
                 fragmented = fragmented || fragment.moreFragments || fragment.offsetField != 0
+                if fragment.moreFragments || fragment.offsetField != 0 {
+                    fragmentInfo = (fragment.identification, Int(fragment.offsetField), fragment.moreFragments)
+                    fragmentEnd = offset + IPv6FragmentHeader.length
+                }
             case .hopByHop, .destinationOptions, .routing:
                 continue
             case .truncated, .invalid:
@@ -65,7 +77,8 @@ public struct IPPacket {
                     source: IPAddress(ip.source)!, destination: IPAddress(ip.destination)!,
                     finalDestination: IPAddress(chain.finalDestination)!, proto: proto,
                     transport: network.prefix(total).dropFirst(offset), transportLength: max(0, total - offset),
-                    isFragment: fragmented, isLaterFragment: later)
+                    isFragment: fragmented, isLaterFragment: later,
+                    fragment: offset == fragmentEnd ? fragmentInfo : nil)
             }
         }
         return nil
