@@ -97,7 +97,8 @@ final class TcpdumpPrinterTests: XCTestCase {
     func testNarratorTellsTheHandshake() {
         var narrator = HandshakeNarrator()
         let syn = TCPSegment(
-            sourceAddress: .v4(0x0A00_0001), destinationAddress: .v4(0x0A00_0002), sourcePort: 40000, destinationPort: 80, flags: 0x02,
+            sourceAddress: .v4(0x0A00_0001), destinationAddress: .v4(0x0A00_0002), sourcePort: 40000,
+            destinationPort: 80, flags: 0x02,
             sequence: 1000, acknowledgment: 0, window: 100, payload: [])
         XCTAssertTrue(narrator.narrate(syn).hasPrefix("client 10.0.0.1:40000 opens a connection"))
         var synAck = syn

@@ -79,7 +79,9 @@ final class ConnectionShapeTests: XCTestCase {
             let messages = http.stdout.split(separator: "\n")
             XCTAssertEqual(messages.count, 2, http.stdout)
             XCTAssertTrue(http.stdout.contains("HTTP/1.1 200 OK"), http.stdout)
-            XCTAssertTrue(messages.first?.hasPrefix(name == "tcp-fragmented.pcap" ? "frames 5-5" : "frames 4-4") ?? false, http.stdout)
+            XCTAssertTrue(
+                messages.first?.hasPrefix(name == "tcp-fragmented.pcap" ? "frames 5-5" : "frames 4-4") ?? false,
+                http.stdout)
         }
     }
 }

@@ -69,11 +69,14 @@ final class GeneratedDifferentialTests: XCTestCase {
                 XCTAssertEqual(result.status, 0, "\(file): \(result.stderr)")
                 let want = ScopeClassifier.records(expected)
                 let got = ScopeClassifier.records(result.stdout)
-                XCTAssertEqual(want.count, packetClasses.count, "\(file) \(mode): tcpdump printed an unexpected record count")
+                XCTAssertEqual(
+                    want.count, packetClasses.count, "\(file) \(mode): tcpdump printed an unexpected record count")
                 for (index, record) in want.enumerated() {
                     let names = index < packetClasses.count ? packetClasses[index] : ["?"]
                     let mine = index < got.count ? got[index].lines : []
-                    let differs = record.lines.enumerated().contains { $0.offset >= mine.count || mine[$0.offset] != $0.element }
+                    let differs = record.lines.enumerated().contains {
+                        $0.offset >= mine.count || mine[$0.offset] != $0.element
+                    }
                     let known = differs ? KnownDifferences.explain(tcpdump: record.lines, netlab: mine) : nil
                     var tally = modes[mode] ?? (0, 0, 0)
                     for (lineIndex, line) in record.lines.enumerated() {
@@ -100,14 +103,16 @@ final class GeneratedDifferentialTests: XCTestCase {
                 }
             }
         }
-        var text = "\nGENERATED vs installed tcpdump (seed \(seed), \(totalPackets) packets in \(classes.count) files)\n"
+        var text =
+            "\nGENERATED vs installed tcpdump (seed \(seed), \(totalPackets) packets in \(classes.count) files)\n"
         for (mode, tally) in modes.sorted(by: { $0.key < $1.key }) {
             text += "  \(mode): \(tally.matched)/\(tally.lines) lines identical, \(tally.known) known differences, "
             text += "\(tally.lines - tally.matched - tally.known) unexplained\n"
         }
         text += "  per class (packets: identical/lines, known):\n"
         for (name, tally) in perClass.sorted(by: { $0.key < $1.key }) {
-            text += "    \(name): \(tally.packets) packets, \(tally.matched)/\(tally.lines) lines, \(tally.known) known\n"
+            text +=
+                "    \(name): \(tally.packets) packets, \(tally.matched)/\(tally.lines) lines, \(tally.known) known\n"
         }
         text += "  known differences seen:\n"
         for (name, count) in knownSeen.sorted(by: { $0.key < $1.key }) {

@@ -50,19 +50,24 @@ final class OneReadingTests: XCTestCase {
                     var expected = TextBuffer(capacity: 16)
                     printer.appendFlags(TCPHeader.Flags(rawValue: segment.flags), into: &expected)
                     if !printed || !line.contains("\(segment.sourcePort) > ")
-                        || !line.contains(".\(segment.destinationPort): Flags [") && !line.contains(" \(segment.destinationPort): Flags [")
+                        || !line.contains(".\(segment.destinationPort): Flags [")
+                            && !line.contains(" \(segment.destinationPort): Flags [")
                         || String(flags) != expected.string
                     {
-                        violations.append("\(name) frame \(frames): Flow has \(segment.sourceEndpoint) > \(segment.destinationEndpoint) flags \(expected.string); tcpdump line: \(line)")
+                        violations.append(
+                            "\(name) frame \(frames): Flow has \(segment.sourceEndpoint) > \(segment.destinationEndpoint) flags \(expected.string); tcpdump line: \(line)"
+                        )
                     }
                 } else if printed {
                     // Why Flow may leave out a segment tcpdump prints: each reason is tcpdump's own mark.
                     let reason: String? =
                         IPPacket.decode(bytes, linkType: linkType, wireLength: packet.wireLength)?.isFragment == true
                         ? "a fragment alone (Flow reassembles the datagram first)"
-                        : line.contains("[|tcp]") || line.contains("[remaining caplen") ? "TCP header not captured"
-                        : line.contains("bad hdr length") ? "bad header length"
-                        : nil
+                        : line.contains("[|tcp]") || line.contains("[remaining caplen")
+                            ? "TCP header not captured"
+                            : line.contains("bad hdr length")
+                                ? "bad header length"
+                                : nil
                     if let reason {
                         reasons[reason, default: 0] += 1
                     } else {

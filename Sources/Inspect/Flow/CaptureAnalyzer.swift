@@ -46,7 +46,9 @@ public struct CaptureAnalyzer {
             fraction += 1_000_000
         }
         let time = Double(whole) + Double(fraction * 1000) / 1_000_000_000
-        guard let segment = Self.segment(frame, linkType: linkType, wireLength: wireLength, reassembler: &fragments, frame: frames)
+        guard
+            let segment = Self.segment(
+                frame, linkType: linkType, wireLength: wireLength, reassembler: &fragments, frame: frames)
         else { return FrameResult() }
         let observation = tracker.process(segment, frame: frames, time: time, wireLength: wireLength)
         var result = FrameResult(segment: segment, observation: observation)
