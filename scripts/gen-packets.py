@@ -197,7 +197,9 @@ class Gen:
         t = self.pick([0, 3, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 3, 3, 11, 1, 30, 40])
         if self.chance(0.05):
             t = r.randrange(256)
-        cls.add("icmp/%d" % t)
+            cls.add("icmp/any-type")
+        else:
+            cls.add("icmp/%d" % t)
         code = 0
         rest = self.bytes(4)
         body = b""
@@ -268,7 +270,9 @@ class Gen:
         t = self.pick([1, 2, 3, 4, 128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 143, 1, 128, 135, 136, 200, 5])
         if self.chance(0.05):
             t = r.randrange(256)
-        cls.add("icmp6/%d" % t)
+            cls.add("icmp6/any-type")
+        else:
+            cls.add("icmp6/%d" % t)
         code = 0
         body = b""
         quoted = lambda: (bytes([0x60, 0, 0, 0, 0, 8, 17, 64]) + self.v6addr() + self.v6addr()
@@ -712,7 +716,7 @@ def main():
     gen = Gen(args.seed)
     gen.bases = {}
     files = [(link, fmt) for link in LINKS for fmt in FORMATS]
-    per_file = max(1, args.packets // len(files))
+    per_file = max(1, -(-args.packets // len(files)))  # at least --packets in all
     manifest = []
     for link, fmt in files:
         name = "%s-%s.%s" % (link.lower(), fmt, "pcapng" if fmt == "pcapng" else "pcap")
@@ -721,6 +725,7 @@ def main():
         for index in range(per_file):
             cls = Classes()
             cls.add("link/" + link)
+            cls.add("format/" + fmt)
             data = gen.frame(link, cls)
             wire = len(data)
             if gen.chance(0.2):

@@ -121,7 +121,7 @@ final class GeneratedDifferentialTests: XCTestCase {
         }
         for line in unexplained { text += "  UNEXPLAINED \(line)\n" }
         print(text)
-        XCTAssertGreaterThanOrEqual(totalPackets, min(packets, 20_000) - 100, "the generator wrote too few packets")
+        XCTAssertGreaterThanOrEqual(totalPackets, packets, "the generator wrote fewer packets than asked")
         XCTAssertEqual(unexplainedCount, 0, "lines differ from tcpdump with no reviewed explanation (listed above)")
     }
 }
