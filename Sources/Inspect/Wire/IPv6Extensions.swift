@@ -65,6 +65,7 @@ public struct IPv6ExtensionChain: Sequence, IteratorProtocol {
             // Only hop-by-hop options are read (for a jumbo length); destination options are
             // not, as tcpdump -nn does not read them either.
             var jumbo: UInt32?
+            var sawJumbo = false  // the first jumbo option decides; a second is "already seen"
             for option in IPv6Options(header.prefix(options.length).dropFirst(2)) where isHopByHop {
                 switch option {
                 case .malformed: return stop(.truncated(offset: start))
@@ -73,9 +74,8 @@ public struct IPv6ExtensionChain: Sequence, IteratorProtocol {
                     if type == IPv6Options.routerAlert && data.count != 2 { return stop(.truncated(offset: start)) }
                     guard type == IPv6Options.jumboPayload else { continue }
                     if data.count != 4 { return stop(.truncated(offset: start)) }
-                    if jumbo == nil, payloadLength == 0, let value = data.be32(0), value >= 65536 {
-                        jumbo = value
-                    }
+                    if !sawJumbo, payloadLength == 0, let value = data.be32(0), value >= 65536 { jumbo = value }
+                    sawJumbo = true
                 }
             }
             if isHopByHop {

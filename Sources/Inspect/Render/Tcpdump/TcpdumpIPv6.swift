@@ -179,24 +179,17 @@ extension TcpdumpPrinter {
     ) throws(Truncated) -> UInt32? {
         var jumbo: UInt32?
         var sawJumbo = false
-        var offset = 0
-        let length = view.count
         func verbose(_ text: StaticString, _ out: inout TextBuffer) { if verbosity > 0 { out.append(text) } }
-        while offset < length {
-            let type = view.u8(offset)!
-            var optionLength = 1
-            if type != 0 {
-                guard offset + 1 < length else { throw Truncated() }
-                optionLength = Int(view.u8(offset + 1)!) + 2
-            }
-            if offset + optionLength > length { throw Truncated() }
-            let declared = optionLength - 2
+        // The TLVs are framed by Wire's iterator (the one Flow's extension chain uses).
+        for option in IPv6Options(view) {
+            guard case .option(let type, let data) = option else { throw Truncated() }
+            let declared = data.count
             switch type {
-            case 0:
+            case IPv6Options.pad1:
                 verbose("(pad1)", &out)
-            case 1:
+            case IPv6Options.padN:
                 verbose("(padn)", &out)
-            case 5:
+            case IPv6Options.routerAlert:
                 if declared != 2 {
                     out.append("(rtalert: invalid len ")
                     out.append(declared)
@@ -205,17 +198,17 @@ extension TcpdumpPrinter {
                 }
                 if verbosity > 0 {
                     out.append("(rtalert: 0x")
-                    out.append(hex: UInt64(view.be16(offset + 2)!), minDigits: 4)
+                    out.append(hex: UInt64(data.be16(0)!), minDigits: 4)
                     out.append(") ")
                 }
-            case 0xC2:
+            case IPv6Options.jumboPayload:
                 if declared != 4 {
                     out.append("(jumbo: invalid len ")
                     out.append(declared)
                     out.append(")")
                     throw Truncated()
                 }
-                let value = view.be32(offset + 2)!
+                let value = data.be32(0)!
                 let problem: StaticString?
                 if sawJumbo {
                     problem = " - already seen"
@@ -245,7 +238,6 @@ extension TcpdumpPrinter {
                     out.append(")")
                 }
             }
-            offset += optionLength
         }
         verbose(" ", &out)
         return jumbo
