@@ -82,5 +82,14 @@ final class IPReassemblerTests: XCTestCase {
             }
         }
         XCTAssertLessThanOrEqual(reassembler.waiting, 8)
+        var small = IPReassembler()
+        small.byteLimit = 100
+        for id in 0..<100 {
+            fragment([UInt8](repeating: 1, count: 48), offset: 0, more: true, id: UInt32(id)) { ip in
+                XCTAssertNil(small.add(ip, frame: id))
+            }
+        }
+        XCTAssertLessThanOrEqual(small.waitingBytes, 100)
+        XCTAssertEqual(small.waiting, 2)
     }
 }

@@ -1,7 +1,7 @@
 /// IPv4 and IPv6 fragments put back together (RFC 791 §3.2, RFC 8200 §4.5), so a TCP segment
 /// split across fragments reaches the tracker once, with the frame that completed it, as
-/// tshark's default reassembly counts it. Memory is bounded: at most `limit` datagrams wait,
-/// each at most 64 KiB plus a header's worth; beyond that the oldest are dropped (never joined).
+/// tshark's default reassembly counts it. Memory is bounded: at most `limit` datagrams and
+/// `byteLimit` bytes wait; beyond either the oldest datagrams are dropped (never joined).
 struct IPReassembler {
     struct Key: Hashable {
         var source: IPAddress
@@ -21,7 +21,10 @@ struct IPReassembler {
     /// Datagrams waiting for more fragments.
     var waiting: Int { pending.count }
     var limit = 1024
+    var byteLimit = 4 << 20
     private var pending: [Key: Pending] = [:]
+    /// Bytes held by the waiting pieces.
+    private(set) var waitingBytes = 0
 
     /// Adds one fragment; returns the whole payload when this fragment completed it. A fragment
     /// whose bytes were not all captured spoils its datagram (the payload would have a hole).
@@ -29,23 +32,20 @@ struct IPReassembler {
         guard let fragment = ip.fragment else { return nil }
         let key = Key(
             source: ip.source, destination: ip.destination, identification: fragment.identification, proto: ip.proto)
-        var datagram = pending[key] ?? Pending(lastFrame: frame)
+        var datagram = pending.removeValue(forKey: key) ?? Pending(lastFrame: frame)
+        waitingBytes -= datagram.pieces.reduce(0) { $0 + $1.bytes.count }
         datagram.lastFrame = frame
         let end = fragment.offset + ip.transportLength
-        guard ip.transport.count == ip.transportLength, end <= Self.maximumPayload else {
-            pending[key] = nil
-            return nil
-        }
+        guard ip.transport.count == ip.transportLength, end <= Self.maximumPayload else { return nil }
         datagram.pieces.append((fragment.offset, ip.transport.bytes))
         if !fragment.more { datagram.total = end }
-        if let total = datagram.total, let whole = Self.assemble(datagram.pieces, total: total) {
-            pending[key] = nil
-            return whole
-        }
+        if let total = datagram.total, let whole = Self.assemble(datagram.pieces, total: total) { return whole }
         pending[key] = datagram
-        if pending.count > limit {
-            let oldest = pending.min { $0.value.lastFrame < $1.value.lastFrame }!.key
-            pending[oldest] = nil
+        waitingBytes += datagram.pieces.reduce(0) { $0 + $1.bytes.count }
+        while pending.count > limit || waitingBytes > byteLimit {
+            let oldest = pending.min { $0.value.lastFrame < $1.value.lastFrame }!
+            waitingBytes -= oldest.value.pieces.reduce(0) { $0 + $1.bytes.count }
+            pending[oldest.key] = nil
         }
         return nil
     }
