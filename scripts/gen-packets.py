@@ -607,7 +607,9 @@ class Gen:
 
 LINKS = {"EN10MB": 1, "EN10MB-VLAN": 1, "NULL": 0, "NULL-BE": 0, "LOOP": 108, "RAW": 101, "IPV4": 228,
          "IPV6": 229, "SLL": 113, "SLL2": 276, "IPNET": 226, "IPOIB": 242, "BRCM": 282}
-FORMATS = ["us", "ns", "pcapng"]
+# pcap with microsecond and nanosecond stamps; pcapng with the default (µs) and a nanosecond
+# if_tsresol.
+FORMATS = ["us", "ns", "pcapng", "pcapng-ns"]
 
 
 class Classes:
@@ -627,15 +629,17 @@ def write_pcap(path, linktype, records, nano):
             f.write(data)
 
 
-def write_pcapng(path, linktype, records):
+def write_pcapng(path, linktype, records, nano=False):
     def block(kind, body):
         body += b"\0" * (-len(body) % 4)
         return struct.pack("<II", kind, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
     with open(path, "wb") as f:
         f.write(block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
-        f.write(block(1, struct.pack("<HHI", linktype, 0, 262144)))
+        # if_tsresol (option 9) = 9: nanoseconds; then opt_endofopt.
+        options = struct.pack("<HHB3x", 9, 1, 9) + struct.pack("<HH", 0, 0) if nano else b""
+        f.write(block(1, struct.pack("<HHI", linktype, 0, 262144) + options))
         for sec, frac, data, wire in records:
-            ts = sec * 1_000_000 + frac
+            ts = sec * (1_000_000_000 if nano else 1_000_000) + frac
             f.write(block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(data), wire) + data))
 
 
@@ -719,7 +723,7 @@ def main():
     per_file = max(1, -(-args.packets // len(files)))  # at least --packets in all
     manifest = []
     for link, fmt in files:
-        name = "%s-%s.%s" % (link.lower(), fmt, "pcapng" if fmt == "pcapng" else "pcap")
+        name = "%s-%s.%s" % (link.lower(), fmt, "pcapng" if fmt.startswith("pcapng") else "pcap")
         records = []
         sec = 1_700_000_000 + gen.r.randrange(86400)
         for index in range(per_file):
@@ -732,8 +736,8 @@ def main():
                 data = data[:gen.r.randrange(1, len(data))] if len(data) > 1 else data
                 cls.add("cut-snaplen")
             sec += gen.r.randrange(0, 3)
-            frac = gen.r.randrange(1_000_000 if fmt != "ns" else 1_000_000_000)
-            if fmt != "pcapng" and gen.chance(0.01):
+            frac = gen.r.randrange(1_000_000_000 if fmt.endswith("ns") else 1_000_000)
+            if not fmt.startswith("pcapng") and gen.chance(0.01):
                 cls.add("time/odd")
                 frac = gen.pick([1_000_000, 1_999_999, 0xFFFFFFFF, 4_000_000_000]) if fmt == "us" \
                     else gen.pick([1_000_000_000, 0xFFFFFFFF, 999_999_999])
@@ -745,8 +749,8 @@ def main():
             records.append((sec, frac, data, wire))
             manifest.append((name, index + 1, " ".join(cls.names)))
         path = os.path.join(args.out, name)
-        if fmt == "pcapng":
-            write_pcapng(path, LINKS[link], records)
+        if fmt.startswith("pcapng"):
+            write_pcapng(path, LINKS[link], records, fmt == "pcapng-ns")
         else:
             write_pcap(path, LINKS[link], records, fmt == "ns")
     with open(os.path.join(args.out, "manifest.tsv"), "w") as f:

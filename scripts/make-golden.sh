@@ -9,16 +9,16 @@ version=$(tcpdump --version 2>&1 | head -1)
 [ "$version" = "tcpdump version 4.99.3" ] || { echo "make-golden: need tcpdump 4.99.3, found: $version" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-python3 scripts/gen-packets.py --seed 2026 --packets 1170 --out "$tmp/gen" # 30 packets a file
+python3 scripts/gen-packets.py --seed 2026 --packets 1560 --out "$tmp/gen" # 30 packets a file
 python3 scripts/gen-packets.py --flows --out "$tmp/flows"
 out=Tests/Golden
 rm -rf "$out"
 mkdir -p "$out"
-formats=(us ns pcapng)
+formats=(us ns pcapng pcapng-ns)
 index=0
 for link in en10mb en10mb-vlan null null-be loop raw ipv4 ipv6 sll sll2 ipnet ipoib brcm; do
-  format=${formats[$((index % 3))]}
-  extension=$([ "$format" = pcapng ] && echo pcapng || echo pcap)
+  format=${formats[$((index % 4))]}
+  extension=$([ "${format#pcapng}" != "$format" ] && echo pcapng || echo pcap)
   cp "$tmp/gen/$link-$format.$extension" "$out/"
   index=$((index + 1))
 done
