@@ -52,9 +52,7 @@ extension TcpdumpPrinter {
         var offset = 0
         var advance = IPv6Header.length
         var fragmented = false
-        var finalDestination = ip.destination
         var sawHopByHop = false
-        var sawRouting = false
         var jumboLength: UInt32?
         while offset < packet.count && advance > 0 {
             offset += advance
@@ -142,12 +140,7 @@ extension TcpdumpPrinter {
                 guard !header.isEmpty else { throw Truncated() }
                 layer = "rt6"
                 let routing = IPv6RoutingHeader(unchecked: header)
-                // Only the first routing header names the final destination (ip6_finddst).
-                var destination = finalDestination
-                guard let length = try printRoutingHeader(routing, finalDestination: &destination, into: &out)
-                else { return }
-                if !sawRouting { finalDestination = destination }
-                sawRouting = true
+                guard let length = try printRoutingHeader(routing, into: &out) else { return }
                 advance = length
                 nextHeader = routing.nextHeader
             default:
@@ -160,7 +153,7 @@ extension TcpdumpPrinter {
                     out.append(" bytes missing!")
                 }
                 let context = IPContext(
-                    header: .v6(ip), headerProtocol: ip.nextHeader, finalDestination: finalDestination)
+                    header: .v6(ip), headerProtocol: ip.nextHeader, finalDestination: Self.finalDestination(ip))
                 try printIPPayload(
                     bytes.prefix(total).dropFirst(offset), length: total - offset, nextProtocol: nextHeader,
                     fragmented: fragmented, ip: context, into: &out)
@@ -245,7 +238,7 @@ extension TcpdumpPrinter {
 
     /// Returns the header's length, or nil when decoding stops here (invalid header).
     private mutating func printRoutingHeader(
-        _ routing: IPv6RoutingHeader, finalDestination: inout ByteView, into out: inout TextBuffer
+        _ routing: IPv6RoutingHeader, into out: inout TextBuffer
     ) throws(Truncated) -> Int? {
         let view = routing.view
         // Each field is read before its label is printed, as tcpdump's ND_PRINT arguments are.
@@ -280,7 +273,6 @@ extension TcpdumpPrinter {
                 out.append(index)
                 out.append("]")
                 out.append(ipv6: view.dropFirst(8 + 16 * index))
-                finalDestination = view.dropFirst(8 + 16 * index).prefix(16)
             }
         case 4:
             let lastEntry = Int(try view.u8(4).orTruncated())
@@ -301,8 +293,6 @@ extension TcpdumpPrinter {
                 out.append(index)
                 out.append("]")
                 out.append(ipv6: view.dropFirst(8 + 16 * index))
-                // Segment 0 is the final destination (RFC 8754 §4.1); tcpdump's checksums use it.
-                if index == 0 { finalDestination = view.dropFirst(8).prefix(16) }
             }
         default:
             out.append(" (unknown type) (invalid)")
@@ -310,5 +300,13 @@ extension TcpdumpPrinter {
         }
         out.append(") ")
         return routing.length
+    }
+
+    /// The pseudo-header destination, from Wire's walk of the chain (the one Flow uses): the
+    /// first routing header's last address, or segment 0 of a segment routing header.
+    static func finalDestination(_ ip: IPv6Header) -> ByteView {
+        var chain = IPv6ExtensionChain(ip)
+        while chain.next() != nil {}
+        return chain.finalDestination
     }
 }
