@@ -76,6 +76,16 @@ public struct TcpdumpPrinter {
     mutating func printLink(
         _ bytes: ByteView, length: Int, linkType: LinkType, into out: inout TextBuffer
     ) throws(Truncated) {
+        // What the frame carries is decided by the shared demux (Flow asks the same function).
+        // Link types that print nothing before the network layer go straight to it; the cases
+        // below print what it does not decode (cut or unknown headers, other families, LLC),
+        // and LINUX_SLL/SLL2, which print their own fields first.
+        if linkType != .linuxSLL && linkType != .linuxSLL2,
+            let payload = LinkLayer.payload(bytes, linkType: linkType, wireLength: length),
+            try printEtherType(payload.etherType, payload.bytes, length: payload.length, into: &out)
+        {
+            return
+        }
         switch linkType {
         case .ethernet:
             try printEthernet(bytes, length: length, into: &out)
