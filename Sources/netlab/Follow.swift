@@ -41,9 +41,14 @@ struct Follow: ParsableCommand {
             throw ExitCode(ExitCodes.dataError)
         }
         let connection = analyzer.tracker.connection(stream)
+        // tshark's node 0 is whoever sent the stream's first captured frame (the server when
+        // the SYN-ACK was recorded before the SYN); node 0's bytes are the unindented ones.
+        let serverFirst = connection.firstSender == .server
         FollowText.render(
-            stream: stream, client: connection.client, server: connection.server,
-            chunks: analyzer.followed[stream] ?? [], into: &out)
+            stream: stream, client: serverFirst ? connection.server : connection.client,
+            server: serverFirst ? connection.client : connection.server,
+            chunks: (analyzer.followed[stream] ?? []).map { (serverFirst ? $0.role.other : $0.role, $0.chunk) },
+            into: &out)
         _ = Console.write(&out)
     }
 }

@@ -8,7 +8,8 @@ final class FlowTests: XCTestCase {
         _ fromClient: Bool, _ flags: UInt8, seq: UInt32, ack: UInt32 = 0, payload: String = "", window: UInt16 = 1000
     ) -> TCPSegment {
         var s = TCPSegment(
-            source: fromClient ? "10.0.0.1" : "10.0.0.2", destination: fromClient ? "10.0.0.2" : "10.0.0.1",
+            sourceAddress: .v4(fromClient ? 0x0A00_0001 : 0x0A00_0002),
+            destinationAddress: .v4(fromClient ? 0x0A00_0002 : 0x0A00_0001),
             sourcePort: fromClient ? 40000 : 80, destinationPort: fromClient ? 80 : 40000, flags: flags, sequence: seq,
             acknowledgment: ack, window: window, payload: Array(payload.utf8))
         s.payloadLength = s.payload.count

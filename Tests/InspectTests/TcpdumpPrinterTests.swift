@@ -97,12 +97,13 @@ final class TcpdumpPrinterTests: XCTestCase {
     func testNarratorTellsTheHandshake() {
         var narrator = HandshakeNarrator()
         let syn = TCPSegment(
-            source: "10.0.0.1", destination: "10.0.0.2", sourcePort: 40000, destinationPort: 80, flags: 0x02,
+            sourceAddress: .v4(0x0A00_0001), destinationAddress: .v4(0x0A00_0002), sourcePort: 40000,
+            destinationPort: 80, flags: 0x02,
             sequence: 1000, acknowledgment: 0, window: 100, payload: [])
         XCTAssertTrue(narrator.narrate(syn).hasPrefix("client 10.0.0.1:40000 opens a connection"))
         var synAck = syn
-        (synAck.source, synAck.destination, synAck.sourcePort, synAck.destinationPort) = (
-            "10.0.0.2", "10.0.0.1", 80, 40000
+        (synAck.sourceAddress, synAck.destinationAddress, synAck.sourcePort, synAck.destinationPort) = (
+            .v4(0x0A00_0002), .v4(0x0A00_0001), 80, 40000
         )
         synAck.flags = 0x12
         XCTAssertTrue(narrator.narrate(synAck).hasPrefix("server 10.0.0.2:80 accepts"))

@@ -45,14 +45,17 @@ final class ConformanceTests: XCTestCase {
     func testMatchesTcpdumpNN() throws {
         let tally = try runCorpus(verbose: false)
         let ratio = LineComparison.report(tally, mode: "tcpdump 4.99.3 -nn (corpus references)")
-        XCTAssertGreaterThanOrEqual(ratio, 0.99, "in-scope line match below 99%")
+        // Exact: every in-scope line; what is out of scope is listed by class in the report.
+        XCTAssertEqual(ratio, 1.0, "an in-scope line differs from tcpdump (MISMATCH lines above)")
+        XCTAssertEqual(tally.matchedLines, tally.lines)
         XCTAssertGreaterThan(tally.lines, 800, "too few in-scope lines: the classifier or the corpus changed")
     }
 
     func testMatchesTcpdumpVerbose() throws {
         let tally = try runCorpus(verbose: true)
         let ratio = LineComparison.report(tally, mode: "tcpdump 4.99.3 -nn -v (corpus references)")
-        XCTAssertGreaterThanOrEqual(ratio, 0.99, "in-scope line match below 99%")
+        XCTAssertEqual(ratio, 1.0, "an in-scope line differs from tcpdump (MISMATCH lines above)")
+        XCTAssertEqual(tally.matchedLines, tally.lines)
         XCTAssertGreaterThan(tally.lines, 1500, "too few in-scope lines: the classifier or the corpus changed")
     }
 }

@@ -28,6 +28,8 @@ enum ScopeClassifier {
     }
 
     static func startsWithTimestamp(_ line: String) -> Bool {
+        // tcpdump 4.99 prints this instead of a time whose 32-bit seconds have the sign bit set.
+        if line.hasPrefix("[Error converting time] ") { return true }
         let bytes = Array(line.utf8.prefix(16))
         guard bytes.count == 16 else { return false }
         return bytes[2] == UInt8(ascii: ":") && bytes[5] == UInt8(ascii: ":") && bytes[8] == UInt8(ascii: ".")

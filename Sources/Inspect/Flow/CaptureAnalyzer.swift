@@ -3,6 +3,8 @@
 /// order; read results from the return values and the public properties.
 public struct CaptureAnalyzer {
     public var tracker: TCPTracker
+    /// IP fragments waiting for the rest of their datagram.
+    private var fragments = IPReassembler()
     private var http: [Int: HTTPConversation] = [:]
     /// Streams whose reassembled bytes are kept for `followed(stream:)` (memory: only these).
     public var followStreams: Set<Int>
@@ -44,7 +46,10 @@ public struct CaptureAnalyzer {
             fraction += 1_000_000
         }
         let time = Double(whole) + Double(fraction * 1000) / 1_000_000_000
-        guard let segment = TCPSegment.parse(frame, linkType: linkType) else { return FrameResult() }
+        guard
+            let segment = Self.segment(
+                frame, linkType: linkType, wireLength: wireLength, reassembler: &fragments, frame: frames)
+        else { return FrameResult() }
         let observation = tracker.process(segment, frame: frames, time: time, wireLength: wireLength)
         var result = FrameResult(segment: segment, observation: observation)
         let stream = observation.stream
@@ -72,6 +77,22 @@ public struct CaptureAnalyzer {
         http = [:]
         for message in finished { httpCounts.add(message) }
         return finished
+    }
+
+    /// The frame's TCP segment: its own, or the one its IP fragment completed.
+    static func segment(
+        _ bytes: ByteView, linkType: LinkType, wireLength: Int, reassembler: inout IPReassembler, frame: Int
+    ) -> TCPSegment? {
+        guard let ip = IPPacket.decode(bytes, linkType: linkType, wireLength: wireLength), ip.proto == IPProtocol.tcp
+        else { return nil }
+        guard ip.isFragment else { return TCPSegment.parse(ip) }
+        guard let whole = reassembler.add(ip, frame: frame) else { return nil }
+        return whole.withUnsafeBytes { raw in
+            var datagram = ip
+            datagram.transport = ByteView(raw)
+            datagram.transportLength = whole.count
+            return TCPSegment.parse(datagram)
+        }
     }
 
     /// In-order bytes of one direction: kept for `follow`, and given to the HTTP parser.

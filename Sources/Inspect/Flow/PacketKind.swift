@@ -9,23 +9,11 @@ public enum PacketKind: Sendable, Equatable {
     case icmp(type: UInt8, icmpv6: Bool)
     case other
 
-    public static func classify(_ frame: ByteView, linkType: LinkType) -> PacketKind {
-        guard let network = NetworkLayer.locate(frame, linkType: linkType) else { return .other }
-        let proto: UInt8
-        let transport: ByteView
-        switch network.u8(0).map({ $0 >> 4 }) {
-        case 4:
-            guard let ip = IPv4Header(network), ip.headerLength >= 20, ip.fragmentOffset == 0 else { return .other }
-            proto = ip.proto
-            transport = network.dropFirst(ip.headerLength)
-        case 6:
-            guard let ip = IPv6Header(network) else { return .other }
-            proto = ip.nextHeader
-            transport = network.dropFirst(IPv6Header.length)
-        default:
-            return .other
-        }
-        switch proto {
+    public static func classify(_ frame: ByteView, linkType: LinkType, wireLength: Int = 0) -> PacketKind {
+        guard let ip = IPPacket.decode(frame, linkType: linkType, wireLength: wireLength), !ip.isLaterFragment
+        else { return .other }
+        let transport = ip.transport
+        switch ip.proto {
         case IPProtocol.tcp:
             return .tcp
         case IPProtocol.udp:
@@ -33,11 +21,12 @@ public enum PacketKind: Sendable, Equatable {
             return .udp(
                 sourcePort: udp.sourcePort, destinationPort: udp.destinationPort,
                 payloadLength: max(0, Int(udp.length ?? 8) - 8))
-        case IPProtocol.icmp, 58:
-            let v6 = proto == 58
-            guard let type = transport.u8(0) else { return .other }
-            if (!v6 && type == 3) || (v6 && type == 1) { return .unreachable(code: transport.u8(1) ?? 0, icmpv6: v6) }
-            return .icmp(type: type, icmpv6: v6)
+        case IPProtocol.icmp where !ip.source.isIPv6, IPProtocol.icmpv6 where ip.source.isIPv6:
+            let v6 = ip.proto == IPProtocol.icmpv6
+            guard let icmp = ICMPHeader(transport) else { return .other }
+            let unreachable = v6 ? ICMPv6Header.destinationUnreachable : ICMPHeader.unreachable
+            if icmp.type == unreachable { return .unreachable(code: icmp.code ?? 0, icmpv6: v6) }
+            return .icmp(type: icmp.type, icmpv6: v6)
         default:
             return .other
         }

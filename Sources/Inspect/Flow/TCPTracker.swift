@@ -15,6 +15,9 @@ public struct TCPTracker {
     /// One connection (a `tcp.stream` in tshark's numbering: 0, 1, … in order of appearance).
     public struct Connection: Sendable {
         public let stream: Int
+        /// The endpoints (typed; the text forms below are for display).
+        public let clientEndpoint: Endpoint
+        public let serverEndpoint: Endpoint
         public let client: String
         public let server: String
         public var clientState: TCPState
@@ -42,7 +45,12 @@ public struct TCPTracker {
             if role == .client { clientState = state } else { serverState = state }
             changes.append(TCPStateChange(role: role, from: old, to: state))
         }
-        public var isFinished: Bool { clientState == .closed || clientState == .timeWait || reset }
+        /// The connection ended (reset, or closed after a FIN): a new SYN on its endpoints starts
+        /// another. A client still CLOSED because only the SYN-ACK was seen so far has not ended:
+        /// its SYN, recorded after the SYN-ACK, belongs to the same connection (as in tshark).
+        public var isFinished: Bool {
+            reset || clientState == .timeWait || (clientState == .closed && firstToClose != nil)
+        }
         /// Both sides are done: nothing more will be delivered.
         public var isOver: Bool {
             reset || ([.closed, .timeWait].contains(clientState) && [.closed, .timeWait].contains(serverState))
@@ -76,15 +84,15 @@ public struct TCPTracker {
 
     /// The two endpoints in a fixed order, so both directions find the same connection.
     struct EndpointPair: Hashable {
-        var low: String
-        var high: String
-        init(_ a: String, _ b: String) { (low, high) = a < b ? (a, b) : (b, a) }
+        var low: Endpoint
+        var high: Endpoint
+        init(_ a: Endpoint, _ b: Endpoint) { (low, high) = a < b ? (a, b) : (b, a) }
     }
 
     public init(limits: Limits = Limits()) { self.limits = limits }
 
     public mutating func process(_ segment: TCPSegment, frame: Int, time: Double, wireLength: Int) -> Observation {
-        let from = segment.sourceEndpoint, to = segment.destinationEndpoint
+        let from = segment.sourceEndpointValue, to = segment.destinationEndpointValue
         let key = EndpointPair(from, to)
         var isNew = false
         var position = index[key]
@@ -105,7 +113,8 @@ public struct TCPTracker {
             let client = clientIsSource ? from : to, server = clientIsSource ? to : from
             let midstream = !segment.isSYN
             var connection = Connection(
-                stream: connections.count, client: client, server: server,
+                stream: connections.count, clientEndpoint: client, serverEndpoint: server, client: client.text,
+                server: server.text,
                 clientState: midstream ? .established : .closed, serverState: midstream ? .established : .listen,
                 sawHandshake: !midstream, firstFrame: frame, lastFrame: frame, firstTime: time, lastTime: time)
             connection.firstSender = clientIsSource ? .client : .server
@@ -115,7 +124,7 @@ public struct TCPTracker {
         }
         let at = position!
         var connection = connections[at]
-        let role: TCPRole = from == connection.client ? .client : .server
+        let role: TCPRole = from == connection.clientEndpoint ? .client : .server
         let direction = role == .client ? 0 : 1
         var changes: [TCPStateChange] = []
         track(segment, role: role, time: time, connection: &connection, changes: &changes)

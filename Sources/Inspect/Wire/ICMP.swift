@@ -92,12 +92,9 @@ public struct ICMPv6Header {
         case 145: "ha discovery reply"
         case 146: "mobile router solicitation"
         case 147: "mobile router advertisement"
-        case 148: "certification path solicitation"
-        case 149: "certification path advertisement"
-        case 151: "multicast router advertisement"
-        case 152: "multicast router solicitation"
-        case 153: "multicast router termination"
         case 155: "RPL"
+        case 200: "mtrace response"
+        case 201: "mtrace message"
         default: nil
         }
     }

@@ -90,3 +90,67 @@ public enum IPProtocol {
         }
     }
 }
+
+/// Walks IPv4 options (RFC 791 §3.1) and prints nothing: one element per option until
+/// end-of-list, `.malformed` (then nothing) for a length below 2, past the header, or not captured.
+public struct IPv4Options: Sequence, IteratorProtocol {
+    public static let endOfList: UInt8 = 0
+    public static let noOperation: UInt8 = 1
+    public static let recordRoute: UInt8 = 7
+    public static let timestamp: UInt8 = 68
+    public static let looseSourceRoute: UInt8 = 131
+    public static let strictSourceRoute: UInt8 = 137
+
+    public enum Element {
+        /// `option` holds the whole option, type and length bytes included.
+        case option(type: UInt8, option: ByteView)
+        case malformed(offset: Int)
+    }
+
+    let view: ByteView
+    let length: Int
+    var offset = 0
+    var finished = false
+
+    /// The options of `ip` (header length − 20 bytes, as far as captured).
+    public init(_ ip: IPv4Header) {
+        view = ip.view.prefix(ip.headerLength).dropFirst(IPv4Header.minimumLength)
+        length = Swift.max(0, ip.headerLength - IPv4Header.minimumLength)
+    }
+
+    public mutating func next() -> Element? {
+        guard !finished, offset < length else { return nil }
+        guard let type = view.u8(offset) else {
+            finished = true
+            return .malformed(offset: offset)
+        }
+        if type == Self.endOfList || type == Self.noOperation {
+            if type == Self.endOfList { finished = true }
+            offset += 1
+            return .option(type: type, option: view.dropFirst(offset - 1).prefix(1))
+        }
+        guard let declared = view.u8(offset + 1), declared >= 2, Int(declared) <= length - offset,
+            view.has(offset, Int(declared))
+        else {
+            finished = true
+            return .malformed(offset: offset)
+        }
+        let option = view.dropFirst(offset).prefix(Int(declared))
+        offset += Int(declared)
+        return .option(type: type, option: option)
+    }
+}
+
+extension IPv4Header {
+    /// The destination the transport pseudo-header uses: the last hop of the first loose or
+    /// strict source route option (RFC 791 §3.1), else the destination field (tcpdump's ip_finddst).
+    public var finalDestination: ByteView {
+        for element in IPv4Options(self) {
+            guard case .option(let type, let option) = element else { break }
+            if (type == IPv4Options.looseSourceRoute || type == IPv4Options.strictSourceRoute) && option.count >= 7 {
+                return option.dropFirst(option.count - 4)
+            }
+        }
+        return destination
+    }
+}

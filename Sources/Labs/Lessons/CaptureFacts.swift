@@ -54,7 +54,7 @@ public struct CaptureFacts: Sendable {
             if firstMicros == nil { firstMicros = micros }
             facts.frameTimes.append(Double(micros - firstMicros!) / 1e6)
             let bytes = ByteView(packet.bytes)
-            switch PacketKind.classify(bytes, linkType: linkType) {
+            switch PacketKind.classify(bytes, linkType: linkType, wireLength: packet.wireLength) {
             case .udp: facts.udpDatagrams += 1
             case let kind where kind.isPortUnreachable: facts.portUnreachable += 1
             default: break

@@ -55,7 +55,7 @@ extension TcpdumpPrinter {
         }
         func hardwareAddress(_ offset: Int, _ out: inout TextBuffer) {
             if hardwareLength == 0 {
-                out.append("<No address>")
+                out.append("<empty>")  // linkaddr_string of zero bytes
             } else {
                 out.append(linkAddress: view.dropFirst(offset).prefix(hardwareLength))
             }

@@ -82,7 +82,7 @@ extension TcpdumpPrinter {
                 text.append(" ")
             }
             text.append(ipv4: destination)
-            text.append(code == 1 || code == 3 ? " to host " : " to net ")
+            text.append(code == 1 || code == 3 ? " to host " : code > 3 ? " to " : " to net ")
             text.append(ipv4: message.dropFirst(4))
         case ICMPHeader.timeExceeded:
             _ = try Self.quotedDestination(quoted)
@@ -109,6 +109,59 @@ extension TcpdumpPrinter {
             text.append(try icmp.identifier.orTruncated())
             text.append(" seq ")
             text.append(try icmp.sequence.orTruncated())
+        case ICMPHeader.routerAdvertisement:
+            // RFC 1256 §3: address count, entry size in words, lifetime, then the entries.
+            guard message.has(4, 4) else { throw Truncated() }
+            text.append("router advertisement lifetime ")
+            let lifetime = UInt32(message.be16(6)!)
+            if lifetime < 60 {
+                text.append(lifetime)
+            } else if lifetime < 3600 {
+                text.append(lifetime / 60)
+                text.append(":")
+                text.append(zeroPadded: UInt64(lifetime % 60), width: 2)
+            } else {
+                text.append(lifetime / 3600)
+                text.append(":")
+                text.append(zeroPadded: UInt64(lifetime % 3600 / 60), width: 2)
+                text.append(":")
+                text.append(zeroPadded: UInt64(lifetime % 60), width: 2)
+            }
+            var count = Int(message.u8(4)!)
+            text.append(" ")
+            text.append(count)
+            text.append(":")
+            let size = message.u8(5)!
+            if size != 2 {
+                text.append(" [size ")
+                text.append(size)
+                text.append("]")
+            } else {
+                var offset = 8
+                while count > 0 {
+                    guard message.has(offset, 8) else { throw Truncated() }
+                    text.append(" {")
+                    text.append(ipv4: message.dropFirst(offset).prefix(4))
+                    text.append(" ")
+                    text.append(message.be32(offset + 4)!)
+                    text.append("}")
+                    offset += 8
+                    count -= 1
+                }
+            }
+        case ICMPHeader.timestampReply:
+            // The three times (RFC 792: milliseconds since midnight UT) as icmp_tstamp_print writes them.
+            let transmit = try message.be32(16).orTruncated()
+            text.append("time stamp reply id ")
+            text.append(try icmp.identifier.orTruncated())
+            text.append(" seq ")
+            text.append(try icmp.sequence.orTruncated())
+            text.append(": org ")
+            Self.appendMilliseconds(message.be32(8)!, into: &text)
+            text.append(", recv ")
+            Self.appendMilliseconds(message.be32(12)!, into: &text)
+            text.append(", xmit ")
+            Self.appendMilliseconds(transmit, into: &text)
         default:
             if let name = Self.icmpTypeName(type) {
                 text.append(name)
@@ -257,5 +310,24 @@ extension TcpdumpPrinter {
         case 15: ("host ", " unreachable - precedence cutoff")
         default: ("", " unreachable")
         }
+    }
+}
+
+extension TcpdumpPrinter {
+    /// icmp_tstamp_print: hours (unbounded), minutes, seconds and milliseconds.
+    static func appendMilliseconds(_ value: UInt32, into out: inout TextBuffer) {
+        let milliseconds = value % 1000
+        var seconds = value / 1000
+        var minutes = seconds / 60
+        seconds -= minutes * 60
+        let hours = minutes / 60
+        minutes -= hours * 60
+        out.append(zeroPadded: UInt64(hours), width: hours > 99 ? String(hours).count : 2)
+        out.append(":")
+        out.append(zeroPadded: UInt64(minutes), width: 2)
+        out.append(":")
+        out.append(zeroPadded: UInt64(seconds), width: 2)
+        out.append(".")
+        out.append(zeroPadded: UInt64(milliseconds), width: 3)
     }
 }

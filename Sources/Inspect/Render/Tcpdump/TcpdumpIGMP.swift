@@ -36,6 +36,7 @@ extension TcpdumpPrinter {
                 }
             }
         case 0x12:
+            guard message.has(4, 4) else { throw Truncated() }  // one printf: label and group together
             out.append("igmp v1 report ")
             try group(&out)
             if length != 8 {
@@ -44,9 +45,11 @@ extension TcpdumpPrinter {
                 out.append("]")
             }
         case 0x16:
+            guard message.has(4, 4) else { throw Truncated() }  // one printf: label and group together
             out.append("igmp v2 report ")
             try group(&out)
         case 0x17:
+            guard message.has(4, 4) else { throw Truncated() }  // one printf: label and group together
             out.append("igmp leave ")
             try group(&out)
         case 0x22:
@@ -67,6 +70,12 @@ extension TcpdumpPrinter {
 
     private func appendIGMPv3Query(_ message: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
         out.append(" v3")
+        if length < 12 || length % 4 != 0 {
+            out.append(" [invalid len ")
+            out.append(length)
+            out.append("]")
+            return
+        }
         let code = UInt32(try message.u8(1).orTruncated())
         let time = code < 128 ? code : ((code & 0x0F) | 0x10) << (((code & 0x70) >> 4) + 3)
         if code != 100 {
@@ -98,7 +107,7 @@ extension TcpdumpPrinter {
     }
 
     private func appendIGMPv3Report(_ message: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
-        if length < 8 || length % 4 != 0 {
+        if length < 16 || length % 4 != 0 {
             out.append(" [invalid len ")
             out.append(length)
             out.append("]")

@@ -9,7 +9,8 @@ struct IPContext {
     /// `ip_p` / `ip6_nxt` of the fixed header: when it is not the transport's own number,
     /// extension headers came between and tcpdump prints ports without addresses.
     var headerProtocol: UInt8
-    /// The destination for the pseudo-header (IPv6: the final hop of a routing header).
+    /// The destination for the pseudo-header: the final hop of an IPv4 source route or an
+    /// IPv6 routing header.
     var finalDestination: ByteView
 
     var source: ByteView {
@@ -33,8 +34,10 @@ struct IPContext {
     func transportChecksum(_ segment: ByteView, protocol proto: UInt8) -> UInt16 {
         let pseudo: UInt32
         switch header {
-        case .v4(let ip):
-            pseudo = InternetChecksum.pseudoHeaderSum(ipv4: ip, protocol: proto, length: segment.count)
+        case .v4:
+            var sum = InternetChecksum.partialSum(source)
+            sum &+= InternetChecksum.partialSum(finalDestination)
+            pseudo = sum &+ UInt32(proto) &+ UInt32(segment.count & 0xFFFF)
         case .v6:
             var sum = InternetChecksum.partialSum(source)
             sum &+= InternetChecksum.partialSum(finalDestination)
@@ -116,7 +119,7 @@ extension TcpdumpPrinter {
                 out.append(")]")
                 throw Truncated()
             }
-            let context = IPContext(header: .v4(ip), headerProtocol: proto, finalDestination: ip.destination)
+            let context = IPContext(header: .v4(ip), headerProtocol: proto, finalDestination: ip.finalDestination)
             try printIPPayload(
                 packet.dropFirst(headerLength), length: payloadLength, nextProtocol: proto,
                 fragmented: flagsAndOffset & IPv4Header.flagMoreFragments != 0, ip: context, into: &out)
@@ -171,8 +174,10 @@ extension TcpdumpPrinter {
         var optionsTruncated = false
         if headerLength > IPv4Header.minimumLength {
             out.append(", options (")
-            optionsTruncated = !printIPv4Options(
-                packet.prefix(headerLength).dropFirst(IPv4Header.minimumLength),
+            // The view runs past the options: tcpdump reads a last option's length byte from
+            // whatever follows (then reports the length as bad).
+            optionsTruncated = try !printIPv4Options(
+                packet.dropFirst(IPv4Header.minimumLength),
                 length: headerLength - IPv4Header.minimumLength, into: &out)
             if optionsTruncated { out.append(" [truncated-option]") }
             out.append(")")
@@ -192,19 +197,23 @@ extension TcpdumpPrinter {
             out.append(ipv4: ip.source)
             out.append(" > ")
             out.append(ipv4: ip.destination)
-            out.append(":")
+            out.append(": ")
             throw Truncated()
         }
     }
 
     /// IPv4 options (RFC 791 §3.1) as ip_optprint writes them; false when cut by the capture.
-    private func printIPv4Options(_ view: ByteView, length: Int, into out: inout TextBuffer) -> Bool {
+    /// A code or length byte that was not captured ends the record (tcpdump's GET_U_1 longjmp,
+    /// ` [|ip]`); an option body that was not captured returns false (` [truncated-option]`).
+    private func printIPv4Options(_ view: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated)
+        -> Bool
+    {
         var offset = 0
         var separator = false
         while offset < length {
             if separator { out.append(",") }
             separator = true
-            guard let code = view.u8(offset) else { return false }
+            let code = try view.u8(offset).orTruncated()
             switch code {
             case 0: out.append("EOL")
             case 1: out.append("NOP")
@@ -221,7 +230,7 @@ extension TcpdumpPrinter {
             }
             var optionLength = 1
             if code > 1 {
-                guard let declared = view.u8(offset + 1) else { return false }
+                let declared = try view.u8(offset + 1).orTruncated()
                 optionLength = Int(declared)
                 if optionLength < 2 {
                     out.append(" [bad length ")
@@ -242,6 +251,8 @@ extension TcpdumpPrinter {
                 return true
             case 7, 131, 137:
                 printIPv4Route(view.dropFirst(offset).prefix(optionLength), into: &out)
+            case 68:
+                try printIPv4Timestamps(view.dropFirst(offset), length: optionLength, into: &out)
             case 148:
                 if optionLength < 4 {
                     out.append(" [bad length ")
@@ -341,6 +352,70 @@ extension TcpdumpPrinter {
             out.append(nextProtocol)
             out.append(" ")
             out.append(length)
+        }
+    }
+}
+
+extension TcpdumpPrinter {
+    /// The timestamp option (RFC 791 §3.1, option 68) as ip_printts writes it: the flag's
+    /// name, each slot (timestamp, and address for TS+ADDR and prespecified), `^` at the
+    /// pointer, and the overflow count. A slot past the captured bytes ends the record.
+    func printIPv4Timestamps(_ option: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
+        if length < 4 {
+            out.append("[bad length ")
+            out.append(length)
+            out.append("]")
+            return
+        }
+        out.append(" TS{")
+        let flags = option.u8(3)!
+        let slot: UInt32 = flags & 0xF != 0 ? 8 : 4
+        let optionLength = UInt32(length)
+        if (optionLength - 4) & (slot - 1) != 0 {
+            out.append("[bad length ")
+            out.append(length)
+            out.append("]")
+        }
+        let pointer = UInt32(option.u8(2)!) &- 1
+        if pointer < 4 || (pointer &- 4) & (slot - 1) != 0 || pointer > optionLength + 1 {
+            out.append("[bad ptr ")
+            out.append(option.u8(2)!)
+            out.append("]")
+        }
+        var position: UInt32 = 0
+        switch flags & 0xF {
+        case 0: out.append("TSONLY")
+        case 1: out.append("TS+ADDR")
+        case 2: out.append("PRESPEC2.0")
+        case 3: out.append("PRESPEC")
+        default:
+            out.append("[bad ts type ")
+            out.append(flags & 0xF)
+            out.append("]")
+            position = UInt32.max
+        }
+        if position != UInt32.max {
+            position = 4
+            while position < optionLength {
+                out.append(pointer == position ? " ^ " : " ")
+                let at = Int(position)
+                let value = try option.be32(at + Int(slot) - 4).orTruncated()
+                guard option.has(at, Int(slot)) else { throw Truncated() }
+                out.append(value)
+                out.append("@")
+                if slot == 8 { out.append(ipv4: option.dropFirst(at).prefix(4)) }
+                position += slot
+            }
+        } else {
+            position = 0
+        }
+        if pointer == position { out.append(" ^ ") }
+        if flags >> 4 != 0 {
+            out.append(" [")
+            out.append(flags >> 4)
+            out.append(" hops not recorded]} ")
+        } else {
+            out.append("}")
         }
     }
 }

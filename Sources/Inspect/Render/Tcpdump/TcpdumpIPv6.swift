@@ -52,7 +52,6 @@ extension TcpdumpPrinter {
         var offset = 0
         var advance = IPv6Header.length
         var fragmented = false
-        var finalDestination = ip.destination
         var sawHopByHop = false
         var jumboLength: UInt32?
         while offset < packet.count && advance > 0 {
@@ -80,13 +79,29 @@ extension TcpdumpPrinter {
                     sawHopByHop = true
                 }
                 layer = isHopByHop ? "hbhopt" : "dstopt"
-                guard let options = IPv6OptionsHeader(header) else { throw Truncated() }
-                advance = options.length
-                guard header.count >= advance else { throw Truncated() }
-                out.append(isHopByHop ? "HBH " : "DSTOPT ")
-                let jumbo = try printIPv6Options(
-                    header.prefix(advance).dropFirst(2), hopByHop: isHopByHop, payloadLength: payloadLength,
-                    into: &out)
+                // tcpdump's hbhopt_process always reads the options (for a jumbo length);
+                // dstopt_process only with -v. A cut hop-by-hop header is marked, and then
+                // ip6_print still says no jumbo option was found when the payload length is 0.
+                let jumbo: UInt32?
+                do throws(Truncated) {
+                    guard let options = IPv6OptionsHeader(header) else { throw Truncated() }
+                    advance = options.length
+                    guard header.count >= advance else { throw Truncated() }
+                    out.append(isHopByHop ? "HBH " : "DSTOPT ")
+                    jumbo =
+                        !isHopByHop && verbosity == 0
+                        ? nil
+                        : try printIPv6Options(
+                            header.prefix(advance).dropFirst(2), hopByHop: isHopByHop, payloadLength: payloadLength,
+                            into: &out)
+                } catch {
+                    // Only a cut past the length byte reaches the jumbo check (ND_TCHECK, not GET).
+                    guard isHopByHop, payloadLength == 0, !error.marked, header.count >= 2 else { throw error }
+                    out.append(" [|hbhopt]")
+                    out.append("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)")
+                    return
+                }
+                let options = IPv6OptionsHeader(header)!
                 if isHopByHop {
                     jumboLength = jumbo
                     if payloadLength == 0 && jumbo == nil {
@@ -98,31 +113,34 @@ extension TcpdumpPrinter {
                 nextHeader = options.nextHeader
             case IPProtocol.fragment:
                 layer = "frag6"
-                guard let fragment = IPv6FragmentHeader(header) else { throw Truncated() }
+                // frag6_print reads the identification only with -v, so -nn needs 4 bytes.
+                let offsetAndFlags = try header.be16(2).orTruncated()
+                let fragmentOffset = offsetAndFlags & 0xFFF8
+                // tcpdump computes this in size_t: a negative value prints as its 64-bit wrap.
                 let fragmentPayload = IPv6Header.length + Int(ip.payloadLength) - offset - IPv6FragmentHeader.length
                 if verbosity > 0 {
+                    let identification = try header.be32(4).orTruncated()
                     out.append("frag (0x")
-                    out.append(hex: UInt64(fragment.identification), minDigits: 8)
+                    out.append(hex: UInt64(identification), minDigits: 8)
                     out.append(":")
                 } else {
                     out.append("frag (")
                 }
-                out.append(fragment.offsetField)
+                out.append(fragmentOffset)
                 out.append("|")
-                out.append(fragmentPayload)
+                out.append(UInt64(bitPattern: Int64(fragmentPayload)))
                 out.append(")")
-                if fragment.offsetField != 0 { return }
+                if fragmentOffset != 0 { return }
                 out.append(" ")
                 advance = IPv6FragmentHeader.length
                 fragmented = true
-                nextHeader = fragment.nextHeader
+                nextHeader = header.u8(0)!
                 if packet.count <= offset + advance { return }
             case IPProtocol.routing:
                 guard !header.isEmpty else { throw Truncated() }
                 layer = "rt6"
                 let routing = IPv6RoutingHeader(unchecked: header)
-                guard let length = try printRoutingHeader(routing, finalDestination: &finalDestination, into: &out)
-                else { return }
+                guard let length = try printRoutingHeader(routing, into: &out) else { return }
                 advance = length
                 nextHeader = routing.nextHeader
             default:
@@ -135,7 +153,7 @@ extension TcpdumpPrinter {
                     out.append(" bytes missing!")
                 }
                 let context = IPContext(
-                    header: .v6(ip), headerProtocol: ip.nextHeader, finalDestination: finalDestination)
+                    header: .v6(ip), headerProtocol: ip.nextHeader, finalDestination: Self.finalDestination(ip))
                 try printIPPayload(
                     bytes.prefix(total).dropFirst(offset), length: total - offset, nextProtocol: nextHeader,
                     fragmented: fragmented, ip: context, into: &out)
@@ -154,24 +172,17 @@ extension TcpdumpPrinter {
     ) throws(Truncated) -> UInt32? {
         var jumbo: UInt32?
         var sawJumbo = false
-        var offset = 0
-        let length = view.count
         func verbose(_ text: StaticString, _ out: inout TextBuffer) { if verbosity > 0 { out.append(text) } }
-        while offset < length {
-            let type = view.u8(offset)!
-            var optionLength = 1
-            if type != 0 {
-                guard offset + 1 < length else { throw Truncated() }
-                optionLength = Int(view.u8(offset + 1)!) + 2
-            }
-            if offset + optionLength > length { throw Truncated() }
-            let declared = optionLength - 2
+        // The TLVs are framed by Wire's iterator (the one Flow's extension chain uses).
+        for option in IPv6Options(view) {
+            guard case .option(let type, let data) = option else { throw Truncated() }
+            let declared = data.count
             switch type {
-            case 0:
+            case IPv6Options.pad1:
                 verbose("(pad1)", &out)
-            case 1:
+            case IPv6Options.padN:
                 verbose("(padn)", &out)
-            case 5:
+            case IPv6Options.routerAlert:
                 if declared != 2 {
                     out.append("(rtalert: invalid len ")
                     out.append(declared)
@@ -180,17 +191,17 @@ extension TcpdumpPrinter {
                 }
                 if verbosity > 0 {
                     out.append("(rtalert: 0x")
-                    out.append(hex: UInt64(view.be16(offset + 2)!), minDigits: 4)
+                    out.append(hex: UInt64(data.be16(0)!), minDigits: 4)
                     out.append(") ")
                 }
-            case 0xC2:
+            case IPv6Options.jumboPayload:
                 if declared != 4 {
                     out.append("(jumbo: invalid len ")
                     out.append(declared)
                     out.append(")")
                     throw Truncated()
                 }
-                let value = view.be32(offset + 2)!
+                let value = data.be32(0)!
                 let problem: StaticString?
                 if sawJumbo {
                     problem = " - already seen"
@@ -220,7 +231,6 @@ extension TcpdumpPrinter {
                     out.append(")")
                 }
             }
-            offset += optionLength
         }
         verbose(" ", &out)
         return jumbo
@@ -228,12 +238,13 @@ extension TcpdumpPrinter {
 
     /// Returns the header's length, or nil when decoding stops here (invalid header).
     private mutating func printRoutingHeader(
-        _ routing: IPv6RoutingHeader, finalDestination: inout ByteView, into out: inout TextBuffer
+        _ routing: IPv6RoutingHeader, into out: inout TextBuffer
     ) throws(Truncated) -> Int? {
         let view = routing.view
         // Each field is read before its label is printed, as tcpdump's ND_PRINT arguments are.
+        out.append("RT6")
         var units = Int(try view.u8(1).orTruncated())
-        out.append("RT6 (len=")
+        out.append(" (len=")
         out.append(units)
         let type = try view.u8(2).orTruncated()
         out.append(", type=")
@@ -250,9 +261,9 @@ extension TcpdumpPrinter {
                 out.append(hex: UInt64(reserved))
             }
             if units % 2 == 1 {
-                out.append(" [invalid length ")
+                out.append(" (invalid length ")
                 out.append(units)
-                out.append("] (invalid)")
+                out.append(") (invalid)")
                 return nil
             }
             units >>= 1
@@ -262,7 +273,6 @@ extension TcpdumpPrinter {
                 out.append(index)
                 out.append("]")
                 out.append(ipv6: view.dropFirst(8 + 16 * index))
-                finalDestination = view.dropFirst(8 + 16 * index).prefix(16)
             }
         case 4:
             let lastEntry = Int(try view.u8(4).orTruncated())
@@ -290,5 +300,13 @@ extension TcpdumpPrinter {
         }
         out.append(") ")
         return routing.length
+    }
+
+    /// The pseudo-header destination, from Wire's walk of the chain (the one Flow uses): the
+    /// first routing header's last address, or segment 0 of a segment routing header.
+    static func finalDestination(_ ip: IPv6Header) -> ByteView {
+        var chain = IPv6ExtensionChain(ip)
+        while chain.next() != nil {}
+        return chain.finalDestination
     }
 }

@@ -11,7 +11,7 @@ extension TcpdumpPrinter {
         out.append(message.u8(4)!)
         out.append(", Flags [")
         let names: [(UInt8, StaticString)] = [
-            (0x40, "other stateful"), (0x80, "managed"), (0x20, "home agent"), (0x04, "proxy"),
+            (0x80, "managed"), (0x40, "other stateful"), (0x20, "home agent"), (0x04, "proxy"),
         ]
         appendBits(UInt32(flags), names.map { (UInt32($0.0), $0.1) }, into: &out)
         out.append("], pref ")
@@ -79,7 +79,9 @@ extension TcpdumpPrinter {
                 out.append(", pref. time ")
                 appendLifetime(option.be32(8)!, into: &out)
             case 4:
-                appendHex(option, indent: "\n\t    ", into: &out)
+                // icmp6_opt_print hands print_unknown_data the start of all options (bp), not
+                // this option, so tcpdump shows the first option's bytes; netlab does the same.
+                appendHex(options.prefix(optionLength), indent: "\n\t    ", into: &out)
             case 5:
                 out.append(" ")
                 out.append(option.be32(4)!)
@@ -93,6 +95,23 @@ extension TcpdumpPrinter {
                 out.append(option.be16(4)!)
                 out.append(", lifetime ")
                 out.append(option.be16(6)!)
+            case 24:
+                // RFC 4191 §2.3: the prefix is 0, 8 or 16 bytes long, by the option's length.
+                var prefix = [UInt8](repeating: 0, count: 16)
+                switch units {
+                case 1: break
+                case 2, 3:
+                    for index in 0..<(units == 2 ? 8 : 16) { prefix[index] = option.u8(8 + index)! }
+                default: throw Truncated()
+                }
+                out.append(" ")
+                prefix.withUnsafeBytes { out.append(ipv6: ByteView($0)) }
+                out.append("/")
+                out.append(option.u8(2)!)
+                out.append(", pref=")
+                out.append(Self.routerPreference(option.u8(3)!))
+                out.append(", lifetime=")
+                appendLifetime(option.be32(4)!, into: &out)
             case 25:
                 out.append(" lifetime ")
                 out.append(option.be32(4)!)

@@ -49,7 +49,14 @@ public struct TcpdumpPrinter {
         out.append("\n")
     }
 
+    /// tcpdump 4.99's ts_date_hmsfrac_format, odd records included: a time whose low 32 bits
+    /// have the sign bit set (before 1970 or after 2038 in a 32-bit field) is an error, and the
+    /// fraction prints as the record holds it (unsigned, at least 6 digits), even past 999999.
     mutating func appendTimestamp(seconds: Int64, microseconds: Int, into out: inout TextBuffer) {
+        if UInt32(truncatingIfNeeded: seconds) & 0x8000_0000 != 0 {
+            out.append("[Error converting time] ")
+            return
+        }
         let local = seconds + Int64(utcOffset(seconds))
         var secondOfDay = local % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400 }
@@ -59,7 +66,8 @@ public struct TcpdumpPrinter {
         out.append(byte: UInt8(ascii: ":"))
         out.append(zeroPadded: UInt64(secondOfDay % 60), width: 2)
         out.append(byte: UInt8(ascii: "."))
-        out.append(zeroPadded: UInt64(max(0, min(microseconds, 999_999))), width: 6)
+        let fraction = UInt64(UInt32(truncatingIfNeeded: microseconds))
+        if fraction > 999_999 { out.append(decimal: fraction) } else { out.append(zeroPadded: fraction, width: 6) }
         out.append(byte: UInt8(ascii: " "))
     }
 
@@ -68,6 +76,16 @@ public struct TcpdumpPrinter {
     mutating func printLink(
         _ bytes: ByteView, length: Int, linkType: LinkType, into out: inout TextBuffer
     ) throws(Truncated) {
+        // What the frame carries is decided by the shared demux (Flow asks the same function).
+        // Link types that print nothing before the network layer go straight to it; the cases
+        // below print what it does not decode (cut or unknown headers, other families, LLC),
+        // and LINUX_SLL/SLL2, which print their own fields first.
+        if linkType != .linuxSLL && linkType != .linuxSLL2,
+            let payload = LinkLayer.payload(bytes, linkType: linkType, wireLength: length),
+            try printEtherType(payload.etherType, payload.bytes, length: payload.length, into: &out)
+        {
+            return
+        }
         switch linkType {
         case .ethernet:
             try printEthernet(bytes, length: length, into: &out)
@@ -227,6 +245,10 @@ public struct TcpdumpPrinter {
                 layer = "vlan"
                 throw Truncated()
             }
+            // sll_if_print names the encapsulated type (a length means 802.2) before it.
+            out.append("ethertype ")
+            out.append(inner > EthernetHeader.maxLengthValue ? EtherType.name(inner) ?? "Unknown" : "Unknown")
+            out.append(", ")
             type = inner
             offset += 4
             remaining -= 4

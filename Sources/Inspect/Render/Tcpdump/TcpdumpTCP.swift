@@ -28,6 +28,8 @@ extension TcpdumpPrinter {
             out.append(destinationPort)
             out.append(": ")
         }
+        // tcp_print checks that the fixed header was captured before it looks at its length.
+        guard segment.count >= TCPHeader.minimumLength else { throw Truncated() }
         let headerLength = try tcp.headerLength.orTruncated()
         if headerLength < TCPHeader.minimumLength {
             out.append(" tcp ")
@@ -37,7 +39,6 @@ extension TcpdumpPrinter {
             out.append(" - too short, < 20]")
             return
         }
-        guard segment.count >= TCPHeader.minimumLength else { throw Truncated() }
         var seq = tcp.sequenceNumber!
         var ack = tcp.acknowledgmentNumber!
         let window = tcp.window!
@@ -108,13 +109,23 @@ extension TcpdumpPrinter {
             let bases = (reversed: reversed, seq: baseSeq, ack: baseAck)
             let ok = try printTCPOptions(
                 segment.dropFirst(TCPHeader.minimumLength), length: headerLength - TCPHeader.minimumLength,
-                sackBase: bases.reversed ? bases.seq : bases.ack, flags: flags, into: &out)
+                sackBase: bases.reversed ? bases.seq : bases.ack, flags: flags,
+                segmentCaptured: segment.count >= length, into: &out)
             if !ok { return }
             out.append("]")
         }
         out.append(", length ")
         out.append(payloadLength)
         guard payloadLength > 0 else { return }
+        if segment.count < headerLength {
+            // The options ended early (end-of-list) but the header runs on past the capture.
+            out.append(" [remaining caplen(")
+            out.append(segment.count)
+            out.append(") < header length(")
+            out.append(headerLength)
+            out.append(")]")
+            throw Truncated()
+        }
         let payload = segment.dropFirst(headerLength)
         if flags.contains(.rst) && verbosity > 0 {
             appendRSTData(payload, length: payloadLength, into: &out)
@@ -138,7 +149,8 @@ extension TcpdumpPrinter {
 
     /// Returns false after printing `[bad opt]` (the caller then ends the line there).
     private mutating func printTCPOptions(
-        _ view: ByteView, length: Int, sackBase: UInt32, flags: TCPHeader.Flags, into out: inout TextBuffer
+        _ view: ByteView, length: Int, sackBase: UInt32, flags: TCPHeader.Flags, segmentCaptured: Bool,
+        into out: inout TextBuffer
     ) throws(Truncated) -> Bool {
         var remaining = length
         var offset = 0
@@ -226,7 +238,10 @@ extension TcpdumpPrinter {
             case TCPOptionKind.md5Signature:
                 dataLength = 16
                 guard try check(16) else { return bad(&out) }
-                out.append(" ")
+                // tcpdump built with libcrypto (as Debian's is) tries to verify the signature
+                // first and says why it cannot: the segment was cut, or no secret (-M) was given.
+                out.append(segmentCaptured ? " shared secret not supplied with -M, " : " snaplen too short, ")
+                out.append("can't check - ")
                 for index in 0..<16 { out.append(hex: UInt64(view.u8(offset + index)!), minDigits: 2) }
             case TCPOptionKind.scps:
                 dataLength = 2
@@ -240,9 +255,11 @@ extension TcpdumpPrinter {
                 if dataLength < 2 {
                     out.append(" (invalid)")
                 } else {
-                    guard try check(2) else { return bad(&out) }
+                    // Two LENCHECKs in tcpdump: the key id prints even when the next is cut.
+                    guard try check(1) else { return bad(&out) }
                     out.append(" keyid ")
                     out.append(view.u8(offset)!)
+                    guard try check(2) else { return bad(&out) }
                     out.append(" rnextkeyid ")
                     out.append(view.u8(offset + 1)!)
                     if dataLength > 2 {
