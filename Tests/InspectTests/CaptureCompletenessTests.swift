@@ -24,7 +24,8 @@ final class CaptureCompletenessTests: XCTestCase {
         port: UInt16, fromClient: Bool, _ flags: UInt8, seq: UInt32, ack: UInt32, payload: Int = 0
     ) -> TCPSegment {
         var s = TCPSegment(
-            source: fromClient ? "10.0.0.1" : "10.0.0.2", destination: fromClient ? "10.0.0.2" : "10.0.0.1",
+            sourceAddress: .v4(fromClient ? 0x0A00_0001 : 0x0A00_0002),
+            destinationAddress: .v4(fromClient ? 0x0A00_0002 : 0x0A00_0001),
             sourcePort: fromClient ? port : 80, destinationPort: fromClient ? 80 : port, flags: flags, sequence: seq,
             acknowledgment: ack, window: 1000, payload: [UInt8](repeating: 0x61, count: payload))
         s.payloadLength = payload
