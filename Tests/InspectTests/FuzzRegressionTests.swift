@@ -33,6 +33,9 @@ final class HTTPFuzzRegressionTests: XCTestCase {
         Input(
             hex: "746820310d0a5472616e736665722d456e636f64696e673a650d0a0d0a0d54",
             note: "an HTTP/0.9-looking line, a bad Transfer-Encoding, then a bare CR"),
+        Input(
+            hex: "ac7a203a0a5472614e736665722d456e636f64696e673a206368756e6b65640a26203a0a0a260a0d29070000",
+            note: "lenient, LF line ends: a bad chunk-size character, then a bare CR"),
     ]
 
     /// A difference between two deliveries of the same bytes, by the two errors' reasons.
@@ -66,13 +69,13 @@ final class HTTPFuzzRegressionTests: XCTestCase {
                 first.hasPrefix("chunk-size line longer than") || second.hasPrefix("chunk-size line longer than")
             }),
         KnownDifference(
-            name: "error after the head before the head's own error",
+            name: "bare CR reported first",
             classification:
-                "bug (HTTP parser, branch http): with the whole stream a bare CR after the head is reported before "
-                + "the head's own framing error (\"request Transfer-Encoding must end with chunked\")",
+                "bug (HTTP parser, branch http): with the whole stream a CR not followed by LF later in the bytes "
+                + "is reported before the error the incremental checks find first in pieces (a bad chunk-size "
+                + "character, a request Transfer-Encoding that does not end in chunked)",
             matches: { first, second in
-                [first, second].contains { $0.hasPrefix("CR not followed by LF") }
-                    && [first, second].contains { $0.contains("Transfer-Encoding") }
+                first.hasPrefix("CR not followed by LF") || second.hasPrefix("CR not followed by LF")
             }),
     ]
 
