@@ -86,6 +86,9 @@ def pcap_seeds(seeds, paths):
 
 
 def http_seeds(seeds, cases_path):
+    if not os.path.exists(cases_path):
+        print(f"fuzz-seeds: no {cases_path}: the http target starts from its dictionary", file=sys.stderr)
+        return
     with open(cases_path) as f:
         for line in f:
             case = json.loads(line)
@@ -120,6 +123,8 @@ def transfer_seeds(seeds):
 def main():
     corpus, repo, out = sys.argv[1:4]
     seeds = Seeds(out)
+    if not os.path.isdir(corpus):
+        print(f"fuzz-seeds: no corpus at {corpus}: seeds from the repo only", file=sys.stderr)
     pcaps = sorted(glob.glob(os.path.join(corpus, "tcpdump/pcaps/*")))
     pcaps += sorted(glob.glob(os.path.join(corpus, "loopback/*.pcap")))
     pcaps += sorted(glob.glob(os.path.join(repo, "captures/*.pcap")))

@@ -35,7 +35,8 @@ if ! "${build[@]}" >"$work/build.log" 2>&1; then
 fi
 binary="$("${build[@]}" --show-bin-path)/netlab-fuzz"
 echo "fuzz build: $(($(date +%s) - started)) s"
-echo "seeds: $(python3 scripts/fuzz-seeds.py "$corpus" . "$work/seeds")"
+seeds=$(python3 scripts/fuzz-seeds.py "$corpus" . "$work/seeds")
+echo "seeds: $seeds"
 
 # Longest input per target: a packet with its headers, a few dozen frames of a conversation,
 # an HTTP head with a short body, a lesson, a framed stream.
