@@ -52,7 +52,8 @@ public struct Expectation: Sendable, Equatable {
     public init?(line: String) {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         guard trimmed.hasPrefix("expect ") else { return nil }
-        let parts = trimmed.dropFirst(7).split(separator: ":", maxSplits: 1)
+        // Empty parts kept: `expect :` has an empty part before the colon, not none.
+        let parts = trimmed.dropFirst(7).split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         let words = parts[0].split(separator: " ")
         guard let first = words.first, let kind = Kind(rawValue: String(first)) else { return nil }
         self.kind = kind

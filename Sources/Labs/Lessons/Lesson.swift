@@ -20,8 +20,13 @@ public struct Lesson: Sendable {
     }
 
     public init(path: String) throws {
+        self.init(markdown: try String(contentsOfFile: path, encoding: .utf8), path: path)
+    }
+
+    /// A lesson from text already read (the fuzzer feeds the block parsers this way).
+    public init(markdown: String, path: String) {
         self.path = path
-        markdown = try String(contentsOfFile: path, encoding: .utf8)
+        self.markdown = markdown
         let file = (path as NSString).lastPathComponent
         let stem = (file as NSString).deletingPathExtension
         number = Int(stem.prefix { $0.isNumber }) ?? 0

@@ -31,6 +31,24 @@ public enum FileTransfer {
         return nil
     }
 
+    /// What the receiver requires of a header before it accepts a byte of the file (public so
+    /// the fuzzer can reach it without a socket).
+    public static func checkHeader(_ header: FlatJSON, maxFileBytes: Int) throws(Failure)
+        -> (name: String, size: Int, sha256: String)
+    {
+        guard let name = header.string("name"), let size = header.integer("size"),
+            let expected = header.string("sha256")
+        else { throw .init("the header needs name, size and sha256") }
+        if let problem = validateName(name) { throw .init("\(name): \(problem)") }
+        guard size >= 0, size <= maxFileBytes else {
+            throw .init("\(name) is \(size) bytes; the limit is \(maxFileBytes)")
+        }
+        guard expected.utf8.count == 64,
+            expected.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        else { throw .init("sha256 must be 64 lower-case hex digits") }
+        return (name, size, expected)
+    }
+
     /// A JSON object with the same 4-byte length prefix as `Framing.length`.
     static func frame(_ object: FlatJSON) -> [UInt8] { Framing.length.encode(Array(object.encoded.utf8)) }
 
@@ -287,17 +305,8 @@ public final class FileReceiver {
         func store(_ socket: Socket, shouldStop: () -> Bool) throws(FileTransfer.Failure) -> (
             name: String, size: Int, sha256: String
         ) {
-            let header = try FileTransfer.readFrame(socket, timeout: timeout, shouldStop: shouldStop)
-            guard let name = header.string("name"), let size = header.integer("size"),
-                let expected = header.string("sha256")
-            else { throw .init("the header needs name, size and sha256") }
-            if let problem = FileTransfer.validateName(name) { throw .init("\(name): \(problem)") }
-            guard size >= 0, size <= maxFileBytes else {
-                throw .init("\(name) is \(size) bytes; the limit is \(maxFileBytes)")
-            }
-            guard expected.utf8.count == 64,
-                expected.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
-            else { throw .init("sha256 must be 64 lower-case hex digits") }
+            let (name, size, expected) = try FileTransfer.checkHeader(
+                FileTransfer.readFrame(socket, timeout: timeout, shouldStop: shouldStop), maxFileBytes: maxFileBytes)
             var space = statvfs()
             if statvfs(directory, &space) == 0 {
                 let free = Int(space.f_bavail) * Int(space.f_frsize)

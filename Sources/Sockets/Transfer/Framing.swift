@@ -98,6 +98,10 @@ public struct Deframer: Sendable {
                 if available > maxMessageBytes { throw Failure(reason: "no newline in \(available) bytes") }
                 return nil
             }
+            // The same limit however the bytes arrived (in pieces, the check above trips first).
+            guard newline - start <= maxMessageBytes else {
+                throw Failure(reason: "message of \(newline - start) bytes is over the limit")
+            }
             defer { start = newline + 1 }
             return Array(buffer[start..<newline])
         }
