@@ -14,6 +14,8 @@ fi
 need=()
 dpkg -s libpcap-dev >/dev/null 2>&1 || need+=(libpcap-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+# Debian's python3 makes virtual environments only with python3-venv (ensurepip).
+if [ -n "$python_venv" ] && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then need+=(python3-venv); fi
 for extra in "$@"; do
   dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra")
 done
