@@ -5,7 +5,10 @@
 # Prints requests/s, errors and the ratios to nginx and python. With two or more CPUs, every
 # server runs on CPU 1 and wrk on CPU 0 (taskset): one core each, as nginx's one worker has,
 # and far less noise than letting the scheduler move them.
+# Then parallelism: netlab's events model with --workers N (N event loops, SO_REUSEPORT) against
+# nginx with N worker processes, neither pinned (N = WORKERS, default: the number of CPUs).
 #   DURATION=10 bench/http.sh      (seconds per run; default 10)
+#   WORKERS=2 bench/http.sh        (event loops / nginx workers for the parallel part)
 set -euo pipefail
 cd "$(dirname "$0")"
 ../scripts/setup.sh wrk nginx-light curl
@@ -31,23 +34,31 @@ measure() {
   printf '%s %s %s %s\n' "$name" "$connections" "$(awk '/Requests\/sec/ { print $2 }' <<<"$out")" "$errors"
 }
 
+workers=${WORKERS:-$(nproc)}
+
+# run_netlab MODEL CONNECTIONS [WORKERS]: with WORKERS, N event loops on any CPU.
 run_netlab() {
-  local model=$1 connections=$2 pid url
-  $server_cpu "$netlab" server http --root "$root" --port 0 --model "$model" --quiet --max-connections 2048 >out/url.txt 2>out/server.log &
+  local model=$1 connections=$2 loops=${3:-} pid url name=netlab-$1 cpu=$server_cpu
+  local extra=()
+  if [ -n "$loops" ]; then extra=(--workers "$loops"); name="netlab-events-w$loops"; cpu=""; fi
+  $cpu "$netlab" server http --root "$root" --port 0 --model "$model" --quiet --max-connections 2048 "${extra[@]}" \
+    >out/url.txt 2>out/server.log &
   pid=$!
   for _ in $(seq 100); do [ -s out/url.txt ] && break; sleep 0.05; done
   url=$(head -n 1 out/url.txt)index.html
   wait_up "$url"
-  measure "netlab-$model" "$connections" "$url"
+  measure "$name" "$connections" "$url"
   kill -INT $pid; wait $pid 2>/dev/null || true
   rm -f out/url.txt
 }
 
+# run_nginx CONNECTIONS [WORKERS]: one worker on the server CPU, or N workers on any CPU.
 run_nginx() {
-  local connections=$1 port pid
+  local connections=$1 processes=${2:-1} port pid name=nginx cpu=$server_cpu
+  if [ -n "${2:-}" ]; then name="nginx-w$processes"; cpu=""; fi
   port=$(free_port)
   cat >out/nginx.conf <<EOF
-worker_processes 1;
+worker_processes $processes;
 daemon off;
 pid $PWD/out/nginx.pid;
 error_log $PWD/out/nginx-error.log;
@@ -64,10 +75,10 @@ http {
   server { listen 127.0.0.1:$port; root $root; }
 }
 EOF
-  $server_cpu nginx -c "$PWD/out/nginx.conf" &
+  $cpu nginx -c "$PWD/out/nginx.conf" &
   pid=$!
   wait_up "http://127.0.0.1:$port/index.html"
-  measure nginx "$connections" "http://127.0.0.1:$port/index.html"
+  measure "$name" "$connections" "http://127.0.0.1:$port/index.html"
   kill $pid; wait $pid 2>/dev/null || true
 }
 
@@ -87,9 +98,13 @@ run_python() {
     run_nginx "$connections"
     run_python "$connections"
   done
+  for connections in 64 1000; do
+    run_netlab events "$connections" "$workers"
+    run_nginx "$connections" "$workers"
+  done
 } | tee out/http-results.txt >&2
 
-awk -v duration="$duration" '
+awk -v duration="$duration" -v workers="$workers" '
   { rps[$1 " " $2] = $3; errors[$1 " " $2] = $4 }
   END {
     printf "\nHTTP benchmark: wrk -t1, keep-alive, %d s per run, 1 KiB file, loopback, server and wrk on one core each\n", duration
@@ -105,4 +120,14 @@ awk -v duration="$duration" '
         rps["netlab-events " k] / rps["nginx " k], rps["netlab-events " k] / rps["python " k],
         rps["netlab-threads " k] / rps["nginx " k], rps["netlab-fork " k] / rps["nginx " k]
     }
+    w = "-w" workers
+    printf "\nParallel: %d event loops (netlab --workers %d) against nginx with %d workers, not pinned\n", workers, workers, workers
+    printf "%-16s %14s %8s %14s %8s\n", "server", "c64 req/s", "errors", "c1000 req/s", "errors"
+    n = split("netlab-events" w " nginx" w, order, " ")
+    for (i = 1; i <= n; i++) {
+      s = order[i]
+      printf "%-16s %14.0f %8d %14.0f %8d\n", s, rps[s " 64"], errors[s " 64"], rps[s " 1000"], errors[s " 1000"]
+    }
+    printf "events --workers %d / nginx %d workers: c64 %.2fx, c1000 %.2fx (goal >= 1.0)\n", workers, workers,
+      rps["netlab-events" w " 64"] / rps["nginx" w " 64"], rps["netlab-events" w " 1000"] / rps["nginx" w " 1000"]
   }' out/http-results.txt
