@@ -68,7 +68,7 @@ final class DifferentialTests: XCTestCase {
             throw XCTSkip("SKIPPED: tcpdump is not installed (scripts/setup.sh installs it for the tests)")
         }
         let corpus = try Harness.requireCorpus()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-diff-\(getpid())")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-diff-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         var sources: [URL] = []
@@ -149,7 +149,7 @@ final class LinkTypeDifferentialTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(packets.count, 50)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-links-\(getpid())")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-links-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         var tally = LineComparison.Tally()
