@@ -48,11 +48,13 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        .testTarget(name: "InspectTests", dependencies: ["Inspect"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Inspect"]),
-        .testTarget(name: "SocketsTests", dependencies: ["Sockets", "Inspect", "ProcessControl"]),
+        // What several test targets share (the seeded generator).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "InspectTests", dependencies: ["Inspect", "TestSupport"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Inspect", "TestSupport"]),
+        .testTarget(name: "SocketsTests", dependencies: ["Sockets", "Inspect", "ProcessControl", "TestSupport"]),
         // Depends on the executable so `swift test` builds it: these tests run the real binary.
-        .testTarget(name: "netlabTests", dependencies: ["netlab", "Inspect", "Capture", "Sockets", "Labs"]),
+        .testTarget(name: "netlabTests", dependencies: ["netlab", "Inspect", "Capture", "Sockets", "Labs", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import TestSupport
 import XCTest
 
 /// The drop warning's logic without an overloaded machine: seeded sequences of counter reads
@@ -8,16 +9,6 @@ import XCTest
 /// the drops since the previous one, nothing lost and nothing counted twice.
 /// NETLAB_LONG_TESTS=1 runs 50 times as many sequences.
 final class DropMonitorTests: XCTestCase {
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static var sequences: Int { ProcessInfo.processInfo.environment["NETLAB_LONG_TESTS"] == nil ? 2_000 : 100_000 }
 

@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import Inspect
@@ -14,16 +15,6 @@ final class RobustnessTests: XCTestCase {
     }
 
     /// SplitMix64: a small seeded generator, so a failure can be replayed exactly.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/corpus")

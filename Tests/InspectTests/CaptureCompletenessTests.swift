@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 
 @testable import Inspect
@@ -7,16 +8,6 @@ import XCTest
 /// (missing pure ACKs leave no hole), and only a capture that lost packets makes the mark
 /// "capture incomplete". NETLAB_LONG_TESTS=1 runs 20 times as many captures.
 final class CaptureCompletenessTests: XCTestCase {
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static var captures: Int { ProcessInfo.processInfo.environment["NETLAB_LONG_TESTS"] == nil ? 500 : 10_000 }
 

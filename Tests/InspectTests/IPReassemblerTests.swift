@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 
 @testable import Inspect
@@ -5,16 +6,6 @@ import XCTest
 /// IP fragment reassembly on seeded random fragmentations: any split, in any order, with
 /// duplicates and overlaps, gives the datagram back exactly once; a hole never completes one.
 final class IPReassemblerTests: XCTestCase {
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     func fragment(_ bytes: [UInt8], offset: Int, more: Bool, id: UInt32, _ body: (IPPacket) -> Void) {
         bytes.withUnsafeBytes { raw in

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 
 @testable import Inspect
@@ -6,16 +7,6 @@ import XCTest
 /// chain, the link demux): known layouts, then seeded random bytes, where each must end, move
 /// forward, stay inside its bytes and never trap.
 final class WireIteratorTests: XCTestCase {
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     func testTCPOptionsOfASyn() {
         // mss 1460, sackOK, TS val 1 ecr 0, nop, wscale 7 (a Linux SYN).

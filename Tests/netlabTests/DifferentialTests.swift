@@ -1,21 +1,12 @@
 import Capture
 import Foundation
+import TestSupport
 import XCTest
 
 /// netlab against the installed tcpdump itself, on corpus captures whose packets were cut short
 /// and bit-flipped (seeded): the truncation and malformed-input paths, where a hand-written
 /// decoder most often drifts from tcpdump. Skipped, with the reason, when tcpdump is missing.
 final class DifferentialTests: XCTestCase {
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static func tcpdumpPath() -> String? {
         ["/usr/bin/tcpdump", "/usr/sbin/tcpdump", "/usr/local/bin/tcpdump", "/usr/local/sbin/tcpdump"]

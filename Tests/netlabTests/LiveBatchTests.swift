@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import Sockets
+import TestSupport
 import XCTest
 
 /// Batched live capture with the real binary: a burst is captured whole (no kernel drops), a
@@ -8,16 +9,6 @@ import XCTest
 /// promptly, and -B is validated. The capture parts need root or CAP_NET_RAW (CI runs as
 /// root) and are skipped with the reason otherwise; the -B checks run for everyone.
 final class LiveBatchTests: XCTestCase {
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     func requireLiveCapture() throws {
         do {

@@ -1,6 +1,7 @@
 import Foundation
 import Inspect
 import Sockets
+import TestSupport
 import XCTest
 
 /// A `netlab server …` child process on an ephemeral loopback port, stopped with SIGINT.
@@ -234,7 +235,7 @@ final class SiteDirectory {
     /// hostile-client tests: far more than socket buffers hold). Returns the path below the root.
     @discardableResult
     func addFile(_ name: String, size: Int, seed: UInt64 = 1) throws -> String {
-        var generator = DifferentialTests.SeededGenerator(state: seed)
+        var generator = SeededGenerator(state: seed)
         var bytes = [UInt8](repeating: 0, count: size)
         bytes.withUnsafeMutableBytes { raw in
             var offset = 0

@@ -1,6 +1,7 @@
 import Foundation
 import Sockets
 import Synchronization
+import TestSupport
 import XCTest
 
 /// Soak: per model, thousands of mixed client actions from concurrent clients (threads in this
@@ -85,7 +86,7 @@ final class SoakTests: XCTestCase {
     /// One action on a fresh connection. Returns nil when the server behaved as it must, else
     /// what it did instead.
     static func perform(
-        _ action: Action, port: UInt16, departure: Departure, generator: inout DifferentialTests.SeededGenerator
+        _ action: Action, port: UInt16, departure: Departure, generator: inout SeededGenerator
     ) -> String? {
         let socket: Socket
         do {
@@ -214,7 +215,7 @@ final class SoakTests: XCTestCase {
             group.enter()
             let share = actions / workers + (worker < actions % workers ? 1 : 0)
             let thread = Thread {
-                var generator = DifferentialTests.SeededGenerator(state: seed &* 1000 &+ stream &+ UInt64(worker))
+                var generator = SeededGenerator(state: seed &* 1000 &+ stream &+ UInt64(worker))
                 for _ in 0..<share where Clock.now - started < timeLimit {
                     let action = weighted.randomElement(using: &generator)!
                     let departure = action.departure(Departure.allCases.randomElement(using: &generator)!)
