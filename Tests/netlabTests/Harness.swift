@@ -98,12 +98,14 @@ final class LineCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var pending = Data()
     private var lines: [(Date, String)] = []
+    private var ended = false
 
     func attach(_ pipe: Pipe) {
         pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
             guard let self, !data.isEmpty else {
                 handle.readabilityHandler = nil
+                self?.lock.withLock { self?.ended = true }
                 return
             }
             self.lock.withLock {
@@ -118,6 +120,13 @@ final class LineCollector: @unchecked Sendable {
     }
 
     var snapshot: [(Date, String)] { lock.withLock { lines } }
+
+    /// Waits (up to `seconds`) until the writer's end closed and every line was read: after a
+    /// child exits its last lines may still be in the pipe.
+    func waitForEnd(seconds: Double = 2) {
+        let deadline = Date() + seconds
+        while !lock.withLock({ ended }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+    }
 
     /// Waits until `condition` holds for the lines seen so far, or the deadline passes.
     func wait(until deadline: Date, _ condition: ([(Date, String)]) -> Bool) -> Bool {

@@ -51,6 +51,9 @@ final class ServerProcess {
             process.terminate()
             process.waitUntilExit()
         }
+        // The summary is the last thing written: read it before anyone looks.
+        output.waitForEnd()
+        errors.waitForEnd()
         return process.terminationStatus
     }
 
@@ -66,6 +69,8 @@ final class ServerProcess {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+        output.waitForEnd()
+        errors.waitForEnd()
         return (process.terminationStatus, seconds)
     }
 
