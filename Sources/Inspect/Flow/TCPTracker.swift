@@ -173,7 +173,14 @@ public struct TCPTracker {
         let peer = role.other
         if segment.isRST {
             connection.reset = true
-            connection.setState(role, .closed, &changes)
+            if role == .server && connection.serverState == .listen {
+                // A RST answering a SYN: nothing listened on that port. The server was only
+                // assumed LISTEN when the SYN arrived; it was CLOSED all along, so there is no
+                // LISTEN → CLOSED transition to report.
+                connection.serverState = .closed
+            } else {
+                connection.setState(role, .closed, &changes)
+            }
             connection.setState(peer, .closed, &changes)
             return
         }
