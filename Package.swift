@@ -54,7 +54,8 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Inspect", "TestSupport"]),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets", "Inspect", "ProcessControl", "TestSupport"]),
         // Depends on the executable so `swift test` builds it: these tests run the real binary.
-        .testTarget(name: "netlabTests", dependencies: ["netlab", "Inspect", "Capture", "Sockets", "Labs", "TestSupport"]),
+        .testTarget(
+            name: "netlabTests", dependencies: ["netlab", "Inspect", "Capture", "Sockets", "Labs", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
