@@ -99,4 +99,34 @@ final class HTTPParserTests: XCTestCase {
         let whole = parse(text)
         for piece in 1...9 { XCTAssertEqual(parse(text, piece: piece).0, whole.0, "piece size \(piece)") }
     }
+
+    /// An error is reported at the earliest byte that shows it, and bytes after that byte (which
+    /// may not have arrived yet) never change what it says: the same error whole and byte by byte.
+    func testAnErrorIsAtItsFirstOffendingByteForEverySplit() {
+        let chunked = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let head = chunked.utf8.count
+        let gzip = "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"
+        let cases: [(String, HTTPParseError.Kind, String, Int)] = [
+            // Where the CRLF after chunk data belongs: its first byte, not a two-byte "line".
+            (chunked + "1\r\naXY\r\n0\r\n\r\n", .badChunk, "expected CRLF after chunk data", head + 4),
+            (chunked + "1\r\naXYZW", .badChunk, "expected CRLF after chunk data", head + 4),
+            (chunked + "1\r\na\rX", .bareCR, "CR not followed by LF", head + 4),
+            // A bad chunk size: at its byte, not relabelled by a bare CR on the next line.
+            (chunked + "z\r\n\rX", .badChunk, "invalid character in chunk size", head),
+            (chunked + "1 \r\n", .badChunk, "whitespace after chunk size", head + 1),
+            // Decided at the end of the head: the byte after it, whatever that byte is.
+            (
+                gzip + "\rX", .badTransferEncoding, "request Transfer-Encoding must end with chunked (once)",
+                gzip.utf8.count
+            ),
+        ]
+        for (text, kind, reason, offset) in cases {
+            for piece in [1, 2, 1_000_000] {
+                let error = parse(text, piece: piece).1
+                XCTAssertEqual(error?.kind, kind, "\(text.debugDescription), pieces of \(piece)")
+                XCTAssertEqual(error?.reason, reason, "\(text.debugDescription), pieces of \(piece)")
+                XCTAssertEqual(error?.offset, offset, "\(text.debugDescription), pieces of \(piece)")
+            }
+        }
+    }
 }

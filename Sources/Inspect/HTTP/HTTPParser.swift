@@ -174,11 +174,19 @@ public struct HTTPParser {
 
     /// An error at `index` in `pending` (by default the first byte not yet consumed), with the
     /// line around it.
+    ///
+    /// The rule that keeps every split of the stream giving the same error: an error is
+    /// reported at the earliest byte that shows it, and what it says depends only on bytes up
+    /// to that point (for a byte inside a line: up to the line's end, which has arrived). So a
+    /// CR named as the offending byte is a bare CR when the byte after it (in the same line)
+    /// is not LF; an error without an index (a limit, a framing decided at the end of a head,
+    /// data after close) is never relabelled by bytes that follow it, which may not have
+    /// arrived yet.
     private func failure(_ kind: HTTPParseError.Kind, _ reason: String, at index: Int? = nil) -> HTTPParseError {
         let at = min(max(index ?? start, 0), pending.count)
         // Not before the line the error is in: earlier bytes may be gone, depending on the split.
         let floor = at >= start ? start : lineFloor
-        if kind != .bareCR && at + 1 < pending.count && pending[at] == 0x0D && pending[at + 1] != 0x0A {
+        if index != nil, kind != .bareCR, at + 1 < pending.count, pending[at] == 0x0D, pending[at + 1] != 0x0A {
             return failure(.bareCR, "CR not followed by LF", at: at)
         }
         var lineStart = at
@@ -297,7 +305,7 @@ public struct HTTPParser {
                 } else {
                     bodyBytes += size
                     if let limit = limits.bodyBytes, bodyBytes > limit {
-                        throw failure(.bodyTooLarge, "chunked body larger than \(limit) bytes")
+                        throw failure(.bodyTooLarge, "chunked body larger than \(limit) bytes", at: line.startIndex)
                     }
                     state = .chunkData(remaining: size)
                 }
@@ -313,8 +321,9 @@ public struct HTTPParser {
                 }
                 state = .chunkDataEnd
             case .chunkDataEnd:
-                guard let line = try nextLine(limit: 2, tooLong: .badChunk) else { return }
-                guard line.isEmpty else { throw failure(.badChunk, "expected CRLF after chunk data") }
+                // Judged byte by byte, not as a line: the first byte that is not the line end
+                // is the error, however many bytes have arrived after it.
+                guard try chunkDataEnd() else { return }
                 state = .chunkSize
             case .untilClose, .tunnel:
                 if pendingCount > 0 {
@@ -352,11 +361,47 @@ public struct HTTPParser {
             index += 1
         }
         guard index < end else {
-            if pendingCount > limit { throw failure(tooLong, limitReason(tooLong)) }
+            // A CR at the end may be this line's CRLF, which does not count toward the limit.
+            let waiting = pendingCount - (pending.last == 0x0D ? 1 : 0)
+            if waiting > limit { throw failure(tooLong, limitReason(tooLong)) }
             return nil
         }
         let hasCR = index > start && pending[index - 1] == 0x0D
-        let ending: LineEnding = hasCR ? .crlf : .lf
+        let line = pending[start..<(hasCR ? index - 1 : index)]
+        // The limit first: in pieces it trips before the line ending has arrived.
+        if line.count > limit { throw failure(tooLong, limitReason(tooLong)) }
+        try checkLineEnding(hasCR ? .crlf : .lf, at: index)
+        lineFloor = start
+        advance(index + 1 - start)
+        return line
+    }
+
+    /// The CRLF (or, as the message's other lines end, LF) after chunk data, consumed; false
+    /// while it has not fully arrived. Anything else is an error at its first byte (a CR
+    /// followed by another byte: a bare CR).
+    private mutating func chunkDataEnd() throws(HTTPParseError) -> Bool {
+        guard pendingCount > 0 else { return false }
+        let length: Int
+        switch pending[start] {
+        case 0x0A:
+            length = 1
+        case 0x0D:
+            guard pendingCount >= 2 else { return false }
+            guard pending[start + 1] == 0x0A else {
+                throw failure(.badChunk, "expected CRLF after chunk data", at: start)
+            }
+            length = 2
+        default:
+            throw failure(.badChunk, "expected CRLF after chunk data", at: start)
+        }
+        try checkLineEnding(length == 2 ? .crlf : .lf, at: start + length - 1)
+        advance(length)
+        return true
+    }
+
+    /// A line ending must match the message's first one (the first LF-only ending is tolerated
+    /// in lenient mode); `index` is the LF.
+    private mutating func checkLineEnding(_ ending: LineEnding, at index: Int) throws(HTTPParseError) {
         if let established = lineEnding {
             if established != ending {
                 let reason = "line endings change from CRLF to LF (or back) inside a message"
@@ -369,11 +414,6 @@ public struct HTTPParser {
             }
             lineEnding = ending
         }
-        let line = pending[start..<(hasCR ? index - 1 : index)]
-        if line.count > limit { throw failure(tooLong, limitReason(tooLong)) }
-        lineFloor = start
-        advance(index + 1 - start)
-        return line
     }
 
     private func limitReason(_ kind: HTTPParseError.Kind) -> String {
@@ -677,6 +717,8 @@ public struct HTTPParser {
             }
             upgradeAfterBody = head.has("Upgrade") && head.tokens("Connection").contains("upgrade")
             if hasTransferEncoding {
+                // Decided when the head ends (a later field line could still add chunked), so
+                // reported at the byte after the head, whatever that byte turns out to be.
                 guard codings.last == "chunked", !codings.dropLast().contains("chunked") else {
                     throw failure(.badTransferEncoding, "request Transfer-Encoding must end with chunked (once)")
                 }
@@ -746,15 +788,17 @@ public struct HTTPParser {
     // MARK: - Chunked coding (RFC 9112 §7.1)
 
     /// chunk-size [ chunk-ext ], where chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ).
+    /// An error is at the offending byte of the line (never past its end: what follows the
+    /// line depends on how the bytes arrived).
     private func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
         var index = line.startIndex
         var size = 0
         while index < line.endIndex, let digit = HTTPSyntax.hexValue(line[index]) {
             size = size * 16 + digit
-            guard size < 1 << 40 else { throw failure(.badChunk, "chunk size overflow") }
+            guard size < 1 << 40 else { throw failure(.badChunk, "chunk size overflow", at: index) }
             index += 1
         }
-        guard index > line.startIndex else { throw failure(.badChunk, "invalid character in chunk size") }
+        guard index > line.startIndex else { throw failure(.badChunk, "invalid character in chunk size", at: index) }
         func skipWhitespace() {
             while index < line.endIndex && (line[index] == 0x20 || line[index] == 0x09) { index += 1 }
         }
@@ -763,15 +807,17 @@ public struct HTTPParser {
             skipWhitespace()
             if index == line.endIndex {
                 // BWS is only allowed before a ";" (llhttp and RFC 9112 §7.1.1 agree).
-                guard index == beforeWhitespace else { throw failure(.badChunk, "whitespace after chunk size") }
+                guard index == beforeWhitespace else {
+                    throw failure(.badChunk, "whitespace after chunk size", at: beforeWhitespace)
+                }
                 return size
             }
-            guard line[index] == 0x3B else { throw failure(.badChunk, "invalid character in chunk size") }
+            guard line[index] == 0x3B else { throw failure(.badChunk, "invalid character in chunk size", at: index) }
             index += 1
             skipWhitespace()
             let nameStart = index
             while index < line.endIndex && HTTPSyntax.isTokenByte(line[index]) { index += 1 }
-            guard index > nameStart else { throw failure(.badChunk, "empty chunk extension name") }
+            guard index > nameStart else { throw failure(.badChunk, "empty chunk extension name", at: index) }
             skipWhitespace()
             if index < line.endIndex && line[index] == 0x3D {
                 index += 1
@@ -791,11 +837,14 @@ public struct HTTPParser {
                             break
                         }
                     }
-                    guard closed else { throw failure(.badChunk, "unterminated quoted chunk extension value") }
+                    guard closed else {
+                        throw failure(
+                            .badChunk, "unterminated quoted chunk extension value", at: line.endIndex)
+                    }
                 } else {
                     let valueStart = index
                     while index < line.endIndex && HTTPSyntax.isTokenByte(line[index]) { index += 1 }
-                    guard index > valueStart else { throw failure(.badChunk, "empty chunk extension value") }
+                    guard index > valueStart else { throw failure(.badChunk, "empty chunk extension value", at: index) }
                 }
             }
         }
