@@ -1,5 +1,6 @@
 import Foundation
 import Inspect
+import TestSupport
 import XCTest
 
 /// Inputs the fuzzer found in the HTTP parser (scripts/fuzz.sh, target `http`), replayed as
@@ -72,7 +73,7 @@ final class HTTPFuzzRegressionTests: XCTestCase {
     /// NETLAB_FUZZ_REGRESSION_CASES sets how many (default 3000).
     func testSeededMutations() {
         let cases = ProcessInfo.processInfo.environment["NETLAB_FUZZ_REGRESSION_CASES"].flatMap { Int($0) } ?? 3000
-        var generator = HTTPSeededGenerator(state: 0x4854_5450)
+        var generator = SeededGenerator(state: 0x4854_5450)
         let alphabet = Array("GET /HTP1.0\r\n: chunked;Content-Length\t0123456789abcdefx\u{0}".utf8)
         var report = Report()
         for index in 0..<cases {
@@ -100,7 +101,7 @@ final class HTTPFuzzRegressionTests: XCTestCase {
     /// how many (default 3000).
     func testLimitsGiveOneVerdictForEverySplit() {
         let cases = ProcessInfo.processInfo.environment["NETLAB_FUZZ_REGRESSION_CASES"].flatMap { Int($0) } ?? 3000
-        var generator = HTTPSeededGenerator(state: 0x4C49_4D49)
+        var generator = SeededGenerator(state: 0x4C49_4D49)
         var limits = HTTPParser.Limits()
         limits.startLine = 12
         limits.fieldBytes = 40
@@ -201,7 +202,7 @@ final class HTTPFuzzRegressionTests: XCTestCase {
         let stream = Array(input.dropFirst())
         let kind: HTTPParser.Kind = flags & 1 == 1 ? .response : .request
         let methods = (0..<3).map { ["GET", "HEAD", "CONNECT", "POST"][Int(flags >> (2 + 2 * $0)) & 3] }
-        var generator = HTTPSeededGenerator(state: UInt64(stream.count) &* 0x9E37_79B9 &+ UInt64(flags))
+        var generator = SeededGenerator(state: UInt64(stream.count) &* 0x9E37_79B9 &+ UInt64(flags))
         var splits: [[Int]] = [[stream.count], Array(repeating: 1, count: stream.count)]
         for _ in 0..<3 {
             var pieces: [Int] = []
@@ -289,17 +290,5 @@ final class HTTPFuzzRegressionTests: XCTestCase {
 
     static func hex(_ bytes: [UInt8]) -> String {
         bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-    }
-}
-
-/// SplitMix64: a seeded generator, so a failing case reproduces.
-private struct HTTPSeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

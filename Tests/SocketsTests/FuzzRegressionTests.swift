@@ -1,5 +1,6 @@
 import Foundation
 import Sockets
+import TestSupport
 import XCTest
 
 /// Inputs the fuzzer (scripts/fuzz.sh, target `transfer`) found, replayed as ordinary tests,
@@ -84,17 +85,5 @@ final class FuzzRegressionTests: XCTestCase {
             }
         }
         XCTAssertEqual(failed, 0, "of \(cases) generated streams")
-    }
-}
-
-/// SplitMix64: a seeded generator, so a failing case reproduces.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

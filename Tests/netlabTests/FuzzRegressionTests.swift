@@ -1,5 +1,6 @@
 import Foundation
 import Labs
+import TestSupport
 import XCTest
 
 /// Inputs the fuzzer (scripts/fuzz.sh, target `lesson`) found in the lesson check-block parser,
@@ -35,7 +36,7 @@ final class LessonFuzzRegressionTests: XCTestCase {
     /// Seeded: check lines built from the kinds, odd arguments, colons and whitespace parse
     /// back to what was written, and lines without a known kind give nil (never a trap).
     func testGeneratedCheckLines() {
-        var generator = LessonSeededGenerator(state: 0xC4EC_4B10)
+        var generator = SeededGenerator(state: 0xC4EC_4B10)
         let pieces = ["", " ", ":", "::", "\t", "404", "GET /", "expect", "é", "\u{0}"]
         var parsed = 0
         for _ in 0..<5000 {
@@ -67,17 +68,5 @@ final class LessonFuzzRegressionTests: XCTestCase {
             let start = hex.index(hex.startIndex, offsetBy: $0)
             return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
         }
-    }
-}
-
-/// SplitMix64: a seeded generator, so a failing case reproduces.
-private struct LessonSeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

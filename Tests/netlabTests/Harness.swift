@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 import XCTest
 
@@ -78,6 +79,17 @@ enum Harness {
         }
         process.waitUntilExit()
         return (process.terminationStatus, outData, errData)
+    }
+
+    /// Skips (with the reason) where live capture on lo is not allowed: no root or CAP_NET_RAW.
+    static func requireLiveCapture() throws {
+        do {
+            _ = try CaptureHandle.live(interface: "lo")
+        } catch .permissionDenied(_, let message) {
+            throw XCTSkip("SKIPPED: live capture on lo needs root or CAP_NET_RAW (\(message)); CI runs as root")
+        } catch {
+            throw XCTSkip("SKIPPED: cannot capture on lo here: \(error)")
+        }
     }
 
     static func requireCorpus() throws -> URL {

@@ -79,13 +79,16 @@ final class LessonTests: XCTestCase {
         }
         let a = try XCTUnwrap(first.scratchDirectory), b = try XCTUnwrap(second.scratchDirectory)
         XCTAssertNotEqual(a, b)
-        XCTAssertEqual(first.substitute("mkdir -p /tmp/netlab-received"), "mkdir -p \(a)/netlab-received")
+        // Names unique to this run: the shared directory itself is never written.
+        let name = "netlab-note-\(UUID()).txt"
+        let shared = ScriptRunner.sharedTemporaryPrefix + name
+        XCTAssertEqual(first.substitute("mkdir -p \(shared)"), "mkdir -p \(a)/\(name)")
         let attributes = try FileManager.default.attributesOfItem(atPath: a)
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o700)
-        let outcome = first.run(["echo hi > /tmp/netlab-note.txt", "cat /tmp/netlab-note.txt"])
+        let outcome = first.run(["echo hi > \(shared)", "cat \(shared)"])
         XCTAssertEqual(outcome.last?.stdout, "hi\n")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: a + "/netlab-note.txt"))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/netlab-note.txt"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: a + "/" + name))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: shared))
         first.removeScratchDirectory()
         XCTAssertFalse(FileManager.default.fileExists(atPath: a))
     }

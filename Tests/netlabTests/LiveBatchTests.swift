@@ -10,16 +10,6 @@ import XCTest
 /// root) and are skipped with the reason otherwise; the -B checks run for everyone.
 final class LiveBatchTests: XCTestCase {
 
-    func requireLiveCapture() throws {
-        do {
-            _ = try CaptureHandle.live(interface: "lo")
-        } catch .permissionDenied(_, let message) {
-            throw XCTSkip("SKIPPED: live capture on lo needs root or CAP_NET_RAW (\(message)); CI runs as root")
-        } catch {
-            throw XCTSkip("SKIPPED: cannot capture on lo here: \(error)")
-        }
-    }
-
     /// A UDP socket bound to an ephemeral loopback port: datagrams to it draw no ICMP replies.
     func boundReceiver() throws -> Socket {
         let receiver = try Socket(.udp, family: .inet)
@@ -69,7 +59,7 @@ final class LiveBatchTests: XCTestCase {
     /// dropped none. (Immediate mode with libpcap's default 2 MiB ring dropped most of such
     /// bursts.) NETLAB_LIVE_BURST=N sends N datagrams instead of 20,000.
     func testBurstIsCapturedWholeWithoutKernelDrops() throws {
-        try requireLiveCapture()
+        try Harness.requireLiveCapture()
         let count = Int(ProcessInfo.processInfo.environment["NETLAB_LIVE_BURST"] ?? "") ?? 20_000
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-burst-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -127,7 +117,7 @@ final class LiveBatchTests: XCTestCase {
     /// within 1 s (the kernel hands over a partly filled block after 100 ms). Then SIGTERM
     /// stops it within 1 s with the summary.
     func testLonePacketShowsWithinOneSecondWhenBatched() throws {
-        try requireLiveCapture()
+        try Harness.requireLiveCapture()
         let receiver = try boundReceiver()
         let port = receiver.localPort
         let (process, lines, errors) = try startSniff(["lo", "udp", "dst", "port", "\(port)"])
@@ -164,7 +154,7 @@ final class LiveBatchTests: XCTestCase {
     /// handed over only when its 100 ms timeout expires. sniff waits for it before stopping,
     /// so the stop loses nothing and still comes well within a second.
     func testStopRequestKeepsThePacketsOfTheOpenBlock() throws {
-        try requireLiveCapture()
+        try Harness.requireLiveCapture()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-stop-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -200,7 +190,7 @@ final class LiveBatchTests: XCTestCase {
     /// its capture and exits, sniff ends normally with status 0. (With the default action
     /// restored after the loop, 5 of 30 such runs were killed by the signal.)
     func testStopRequestAsTheCountIsReachedEndsNormally() throws {
-        try requireLiveCapture()
+        try Harness.requireLiveCapture()
         let receiver = try boundReceiver()
         let port = receiver.localPort
         let sender = try Socket(.udp, family: .inet)

@@ -6,18 +6,8 @@ import XCTest
 /// Captures on lo with the real binary while a client talks to a server on an ephemeral port.
 /// Needs root or CAP_NET_RAW (CI runs as root); otherwise it is skipped and says why.
 final class LiveCaptureTests: XCTestCase {
-    func requireCapturePermission() throws {
-        do {
-            _ = try CaptureHandle.live(interface: "lo")
-        } catch .permissionDenied(_, let message) {
-            throw XCTSkip("SKIPPED: live capture on lo needs root or CAP_NET_RAW (\(message)); CI runs as root")
-        } catch {
-            throw XCTSkip("SKIPPED: cannot capture on lo here: \(error)")
-        }
-    }
-
     func testHandshakeDataAndTeardownAppearWithinOneSecond() throws {
-        try requireCapturePermission()
+        try Harness.requireLiveCapture()
         let listener = try Socket.listen(host: "127.0.0.1", port: 0)
         let port = listener.localPort
         let process = Process()
@@ -88,7 +78,7 @@ final class LiveCaptureTests: XCTestCase {
     }
 
     func testTourRunsLiveWithExplanations() throws {
-        try requireCapturePermission()
+        try Harness.requireLiveCapture()
         let result = try Harness.run(["demo"], timeout: 30)  // the tour's old name still works
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("opens a connection: SYN"), result.stdout)

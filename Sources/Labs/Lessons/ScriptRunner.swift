@@ -19,6 +19,9 @@ public struct ScriptRunner {
     public var timeout = 60.0
     public var substitutions: [String: String] = [:]
     public var isRoot = geteuid() == 0
+    /// The shared directory lessons write into, as students type it (`/tmp/…`).
+    public static let sharedTemporaryPrefix = "/tmp/"
+
     /// Where the lessons' `/tmp/…` paths go (nil: left as written).
     public private(set) var scratchDirectory: String?
 
@@ -69,7 +72,9 @@ public struct ScriptRunner {
     /// `8000` → a free port, as a whole word (not inside 18000 or 8000.5).
     public func substitute(_ line: String) -> String {
         var result = line
-        if let scratchDirectory { result = result.replacingOccurrences(of: "/tmp/", with: scratchDirectory + "/") }
+        if let scratchDirectory {
+            result = result.replacingOccurrences(of: Self.sharedTemporaryPrefix, with: scratchDirectory + "/")
+        }
         for (placeholder, value) in substitutions where placeholder.hasPrefix("{") {
             result = result.replacingOccurrences(of: placeholder, with: value)
         }
