@@ -23,8 +23,7 @@ root=$(cd out/http-www && pwd)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 server_cpu=""; client_cpu=""
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then server_cpu="taskset -c 1"; client_cpu="taskset -c 0"; fi
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "bench: $1 did not come up" >&2; return 1; }
+source ./lib.sh
 
 # measure NAME CONNECTIONS URL: one wrk run; prints "NAME CONNECTIONS REQ/S ERRORS".
 measure() {
@@ -57,24 +56,7 @@ run_nginx() {
   local connections=$1 processes=${2:-1} port pid name=nginx cpu=$server_cpu
   if [ -n "${2:-}" ]; then name="nginx-w$processes"; cpu=""; fi
   port=$(free_port)
-  cat >out/nginx.conf <<EOF
-worker_processes $processes;
-daemon off;
-pid $PWD/out/nginx.pid;
-error_log $PWD/out/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  # netlab keeps resolved paths and small files for 1 s; give nginx the same.
-  open_file_cache max=1000 inactive=20s;
-  open_file_cache_valid 1s;
-  keepalive_requests 1000000;
-  default_type application/octet-stream;
-  server { listen 127.0.0.1:$port; root $root; }
-}
-EOF
+  nginx_config out/nginx.conf "$PWD/out" "$port" "$root" "$processes"
   $cpu nginx -c "$PWD/out/nginx.conf" &
   pid=$!
   wait_up "http://127.0.0.1:$port/index.html"

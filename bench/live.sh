@@ -35,29 +35,12 @@ python3 -c 'import sys; sys.stdout.write("<!doctype html><title>bench</title>\n"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 server_cpu=""; client_cpu=""
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then server_cpu="taskset -c 1"; client_cpu="taskset -c 0"; fi
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "bench: $1 did not come up" >&2; return 1; }
+source ./lib.sh
 
 # start_nginx: one worker on a free port, config in the temporary directory; sets port and target_pid.
 start_nginx() {
   port=$(free_port)
-  cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  open_file_cache max=1000 inactive=20s;
-  open_file_cache_valid 1s;
-  keepalive_requests 1000000;
-  default_type application/octet-stream;
-  server { listen 127.0.0.1:$port; root $work/www; }
-}
-EOF
+  nginx_config "$work/nginx.conf" "$work" "$port" "$work/www" 1
   $server_cpu nginx -c "$work/nginx.conf" &
   target_pid=$!
   pids+=("$target_pid")
