@@ -40,6 +40,46 @@ final class EventWorkersTests: XCTestCase {
         XCTAssertTrue(perLoop.allSatisfy { $0 > 0 }, summary)
     }
 
+    /// Clients that vanish mid-download or reset mid-request, spread over every loop by the
+    /// kernel: each loop counts its own and goes on serving; nothing leaks.
+    func testEveryLoopSurvivesClientsThatVanish() throws {
+        let site = try SiteDirectory()
+        let large = try site.addFile("large.bin", size: 8 << 20)
+        let server = try ServerProcess([
+            "server", "http", "--root", site.path, "--port", "0", "--workers", "2", "--quiet",
+        ])
+        let before = server.openDescriptors
+        let rounds = 40
+        for round in 0..<rounds {
+            let socket = try HostileClient.connect(server.port)
+            if round % 2 == 0 {
+                // An aborted download: read a little of 8 MiB, then leave (close with unread bytes: RST).
+                try socket.sendAll(Array("GET /\(large) HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+                _ = HostileClient.read(socket, atLeast: 1024, seconds: 5)
+                HostileClient.reset(socket)
+            } else {
+                try socket.sendAll(Array("GET /hello.txt HTTP/1.1\r\nHo".utf8))
+                HostileClient.reset(socket)
+            }
+        }
+        for _ in 0..<20 {
+            XCTAssertEqual(
+                RawClient.status(
+                    try RawClient.exchange(
+                        port: server.port, "GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")), 200)
+        }
+        XCTAssertTrue(server.process.isRunning, "a vanished client ended the server")
+        // Closed connections leave their loops within a sweep.
+        let deadline = Date() + 3
+        while server.openDescriptors != before && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertEqual(server.openDescriptors, before, "descriptors leaked")
+        XCTAssertEqual(server.stop(), 0)
+        let summary = try XCTUnwrap(server.errors.snapshot.map(\.1).last { $0.hasPrefix("stopped:") })
+        XCTAssertTrue(summary.hasPrefix("stopped: \(rounds + 20) connections"), summary)
+        XCTAssertGreaterThan(count(in: summary, before: "ended by the client"), 0, summary)
+        XCTAssertFalse(server.errors.snapshot.contains { $0.1.hasPrefix("netlab:") }, "no error lines")
+    }
+
     func testWorkersAreForTheEventsModelOnly() throws {
         for arguments in [["--workers", "2", "--model", "threads"], ["--workers", "0"], ["--workers", "1000"]] {
             let result = try Harness.run(["server", "http", "--port", "0"] + arguments)
