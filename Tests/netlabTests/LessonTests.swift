@@ -66,8 +66,9 @@ final class LessonTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("not a check"), result.stderr)
     }
 
-    /// Lessons write under /tmp; runs must not share those files (a root run's leftovers broke a
-    /// later plain-user run), so each run gets its own directory.
+    /// Lessons keep files in ~/netlab-work; test runs must not share those files (a root run's
+    /// leftovers in /tmp once broke a later plain-user run), so each run gets its own directory,
+    /// and no lesson names a path in the shared temporary directory.
     func testLessonTempPathsGoToAPrivateDirectoryPerRun() throws {
         var first = ScriptRunner(workingDirectory: Harness.root.path, binDirectory: "/nonexistent")
         var second = first
@@ -81,14 +82,21 @@ final class LessonTests: XCTestCase {
         XCTAssertNotEqual(a, b)
         // Names unique to this run: the shared directory itself is never written.
         let name = "netlab-note-\(UUID()).txt"
-        let shared = ScriptRunner.sharedTemporaryPrefix + name
+        let shared = ScriptRunner.workDirectory + "/" + name
         XCTAssertEqual(first.substitute("mkdir -p \(shared)"), "mkdir -p \(a)/\(name)")
+        XCTAssertEqual(first.substitute("mkdir -p \(ScriptRunner.workDirectory)"), "mkdir -p \(a)")
+        for lesson in try lessons() {
+            let text = try String(contentsOfFile: lesson.path, encoding: .utf8)
+            let temporary = FileManager.default.temporaryDirectory.path + "/"
+            XCTAssertFalse(text.contains(temporary), "lesson \(lesson.number) names a path in \(temporary)")
+        }
         let attributes = try FileManager.default.attributesOfItem(atPath: a)
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o700)
         let outcome = first.run(["echo hi > \(shared)", "cat \(shared)"])
         XCTAssertEqual(outcome.last?.stdout, "hi\n")
         XCTAssertTrue(FileManager.default.fileExists(atPath: a + "/" + name))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: shared))
+        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        XCTAssertFalse(FileManager.default.fileExists(atPath: home + "/netlab-work/" + name))
         first.removeScratchDirectory()
         XCTAssertFalse(FileManager.default.fileExists(atPath: a))
     }

@@ -9,7 +9,8 @@ import Synchronization
 /// - `sudo` lines need root: run as they are when root, skipped (and reported) otherwise;
 /// - `{port}`, `{port2}` and the lessons' usual ports (8000, 7000, …) become free ports,
 ///   so runs never collide with anything else on the machine;
-/// - `/tmp/` becomes a fresh private directory (`useScratchDirectory()`), so two runs — one as root,
+/// - `~/netlab-work`, where lessons keep their files, becomes a fresh private directory
+///   (`useScratchDirectory()`), so two runs — one as root,
 ///   one as a student, or two at once — never share or trip over each other's files.
 /// Every foreground command has a time limit.
 public struct ScriptRunner {
@@ -19,10 +20,11 @@ public struct ScriptRunner {
     public var timeout = 60.0
     public var substitutions: [String: String] = [:]
     public var isRoot = geteuid() == 0
-    /// The shared directory lessons write into, as students type it (`/tmp/…`).
-    public static let sharedTemporaryPrefix = "/tmp/"
+    /// The directory lessons keep their files in, as students type it: their own, never a
+    /// shared one like /tmp where students on one machine would overwrite each other.
+    public static let workDirectory = "~/netlab-work"
 
-    /// Where the lessons' `/tmp/…` paths go (nil: left as written).
+    /// Where the lessons' `~/netlab-work` paths go (nil: left as written).
     public private(set) var scratchDirectory: String?
 
     /// Ports lessons use in their text, replaced by free ones.
@@ -52,7 +54,7 @@ public struct ScriptRunner {
         }
     }
 
-    /// Sends the lessons' `/tmp/…` paths to a new private directory (mkdtemp, mode 0700); call
+    /// Sends the lessons' `~/netlab-work` paths to a new private directory (mkdtemp, mode 0700); call
     /// `removeScratchDirectory()` when done.
     public mutating func useScratchDirectory() throws {
         guard let made = PrivateDirectory.make(prefix: "netlab-lesson") else {
@@ -73,7 +75,7 @@ public struct ScriptRunner {
     public func substitute(_ line: String) -> String {
         var result = line
         if let scratchDirectory {
-            result = result.replacingOccurrences(of: Self.sharedTemporaryPrefix, with: scratchDirectory + "/")
+            result = result.replacingOccurrences(of: Self.workDirectory, with: scratchDirectory)
         }
         for (placeholder, value) in substitutions where placeholder.hasPrefix("{") {
             result = result.replacingOccurrences(of: placeholder, with: value)
