@@ -89,7 +89,7 @@ final class ProgressBar {
         let width = 30
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        var bytes = Array(
+        let bytes = Array(
             "\r\(label.padding(7)) [\(bar)] \(Int(fraction * 100))%  \(done / 1_048_576) of \(total / 1_048_576) MiB "
                 .utf8)
         bytes.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
