@@ -1,3 +1,7 @@
+// CSockets includes <sys/socket.h>; once any file of this module imports it, Swift finds the
+// SOCK_* constants through it, so every file that names them imports it too.
+import CSockets
+
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -17,14 +17,14 @@ struct Netlab: ParsableCommand {
               sudo netlab sniff lo tcp port 8000          watch your own programs (like tcpdump -nn)
 
             Look at captures:  sniff -r, follow, stats, ladder
-            Run programs:      server http|echo|chat|files, client tcp|http, udp, send-file, resolve
+            Run programs:      server http|echo|chat|files, client tcp|http, udp, send-file, resolve, ping
             Experiments:       stick demo (sticky packets), compare (TCP vs UDP under loss), udp demo
             Measure:           bench http (requests/s and latency of any HTTP server, like wrk)
             """,
         version: "0.1.0",
         subcommands: [
             TourCommand.self, LessonCommand.self, Sniff.self, Follow.self, Stats.self, Ladder.self, Server.self,
-            Client.self, UDP.self, SendFile.self, Resolve.self, Stick.self, Compare.self, Bench.self,
+            Client.self, UDP.self, SendFile.self, Resolve.self, Stick.self, Compare.self, Bench.self, Ping.self,
         ]
     )
 
