@@ -2,7 +2,7 @@ import Foundation
 
 /// Decides which tcpdump output records are "in scope" for netlab's decoders: link, ARP, IPv4,
 /// IPv6 with extension headers, TCP (every option tcpdump prints, MPTCP included, and the
-/// HTTP/SSH/SMTP/FTP/WHOIS/RTSP first lines), UDP,
+/// HTTP/SSH/SMTP/FTP/WHOIS/RTSP first lines), UDP (DNS over UDP included),
 /// ICMP, ICMPv6 basics and IGMP, plus tcpdump's truncation and error marks. Records where
 /// tcpdump ran an application decoder netlab does not have (DNS, BGP, NTP, VXLAN, …)
 /// are out of scope and reported by class instead of being compared.
@@ -84,6 +84,10 @@ enum ScopeClassifier {
         }
         if text.contains(": ICMP ") || text.contains("ICMP6, ") || text.contains(": igmp") { return nil }
         if text.contains("UDP, length") || text.contains("UDP, bad length") || text.contains("truncated-udp") {
+            return nil
+        }
+        // DNS over UDP (port 53 on either side) is netlab's own decoder (TcpdumpDNS).
+        if text.range(of: #"\.53 > [^ ]+\.\d+: |\.\d+ > [^ ]+\.53: "#, options: .regularExpression) != nil {
             return nil
         }
         if let range = text.range(of: #"\.\d+ > [^ ]+\.\d+: "#, options: .regularExpression) {

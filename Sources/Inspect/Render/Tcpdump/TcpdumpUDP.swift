@@ -75,6 +75,11 @@ extension TcpdumpPrinter {
                 appendUDPChecksum(ip: ip, checksummed, field: udp.checksum!, into: &out)
             }
         }
+        // print-udp.c hands port 53 to the DNS printer before any other port's decoder.
+        if udp.sourcePort == 53 || udp.destinationPort == 53 {
+            try printDNS(datagram.dropFirst(UDPHeader.length), length: payloadLength, into: &out)
+            return
+        }
         if udpLength > payloadLength && !fragmented {
             out.append("UDP, bad length ")
             out.append(udpLength)
