@@ -16,7 +16,7 @@ final class LessonTests: XCTestCase {
     /// The doc test: each ```sh block of each lesson, run as a student would, in order.
     func testEveryLessonCommandRuns() throws {
         let bin = try Harness.netlab.deletingLastPathComponent().path
-        var ran = 0, skipped: [String] = [], failures: [String] = []
+        var ran = 0, skipped: [String] = [], failures: [String] = [], recorded: [String] = []
         for lesson in try lessons() {
             var runner = ScriptRunner(workingDirectory: Harness.root.path, binDirectory: bin)
             runner.timeout = 90
@@ -24,26 +24,37 @@ final class LessonTests: XCTestCase {
             try runner.useScratchDirectory()
             defer { runner.removeScratchDirectory() }
             XCTAssertFalse(lesson.shellBlocks.isEmpty, "lesson \(lesson.number) has no commands")
-            for block in lesson.shellBlocks {
-                for outcome in runner.run(ScriptRunner.commands(block.lines)) {
-                    if let reason = outcome.skipped {
-                        skipped.append("lesson \(lesson.number): \(outcome.command) (\(reason))")
-                        continue
-                    }
-                    ran += 1
-                    if !outcome.ok {
-                        failures.append(
-                            "lesson \(lesson.number): `\(outcome.command)` exited \(outcome.status.map(String.init) ?? "?"), "
-                                + "expected \(outcome.expectedStatus)\n    stdout: \(outcome.stdout.suffix(300))\n"
-                                + "    stderr: \(outcome.stderr.suffix(300))")
-                    }
+            // One shell session per lesson, as a student types it: servers live on from block to
+            // block until the lesson's `kill $(jobs -p)`.
+            for outcome in runner.runLesson(lesson.shellBlocks.map { ScriptRunner.commands($0.lines) }) {
+                if let reason = outcome.skipped {
+                    skipped.append("lesson \(lesson.number): \(outcome.command) (\(reason))")
+                    continue
+                }
+                ran += 1
+                if outcome.command.hasPrefix("netlab lesson record") {
+                    recorded.append("lesson \(lesson.number): " + (outcome.stderr.split(separator: "\n").first { $0.hasPrefix("Wrote") } ?? "wrote nothing"))
+                }
+                if outcome.leftRunning {
+                    failures.append(
+                        "lesson \(lesson.number): `\(outcome.command)` was still running at the lesson's end")
+                }
+                if !outcome.ok {
+                    failures.append(
+                        "lesson \(lesson.number): `\(outcome.command)` exited \(outcome.status.map(String.init) ?? "?"), "
+                            + "expected \(outcome.expectedStatus)\n    stdout: \(outcome.stdout.suffix(300))\n"
+                            + "    stderr: \(outcome.stderr.suffix(300))")
                 }
             }
         }
         print("\nLESSON COMMANDS: \(ran) run, \(failures.count) failed, \(skipped.count) skipped")
         for line in skipped { print("  SKIPPED \(line)") }
+        for line in recorded { print("  RECORDED \(line)") }
         XCTAssertTrue(failures.isEmpty, failures.joined(separator: "\n"))
         XCTAssertGreaterThan(ran, 60)
+        // Nothing the lessons started outlives them (fork servers' children included).
+        let left = Harness.processesRunning(try Harness.netlab.resolvingSymlinksInPath().path, within: 3)
+        XCTAssertEqual(left, [], "netlab processes left behind by the lesson commands")
     }
 
     /// An unknown or misspelt `expect` line is an error, never a check silently dropped.
