@@ -26,14 +26,31 @@ final class LessonTests: XCTestCase {
             XCTAssertFalse(lesson.shellBlocks.isEmpty, "lesson \(lesson.number) has no commands")
             // One shell session per lesson, as a student types it: servers live on from block to
             // block until the lesson's `kill $(jobs -p)`.
-            for outcome in runner.runLesson(lesson.shellBlocks.map { ScriptRunner.commands($0.lines) }) {
+            let outcomes = runner.runLesson(lesson.shellBlocks.map { ScriptRunner.commands($0.lines) })
+            // As root the steps record themselves (`sudo netlab lesson record N &`): what the
+            // lesson's own check says of a capture made exactly as written.
+            let recording =
+                (runner.scratchDirectory ?? "") + "/lesson-\(lesson.number < 10 ? "0" : "")\(lesson.number).pcap"
+            if FileManager.default.fileExists(atPath: recording) {
+                let check = try Harness.run(["lesson", "check", String(lesson.number), recording])
+                let missing = check.stdout.split(separator: "\n").filter { $0.hasPrefix("✗") }
+                if check.status != 0 {
+                    failures.append(
+                        "lesson \(lesson.number): a recording of its steps fails its check:\n\(check.stdout)")
+                }
+                recorded.append(
+                    "lesson \(lesson.number) steps' recording: check exit \(check.status)"
+                        + missing.map { "\n      \($0)" }.joined())
+            }
+            for outcome in outcomes {
                 if let reason = outcome.skipped {
                     skipped.append("lesson \(lesson.number): \(outcome.command) (\(reason))")
                     continue
                 }
                 ran += 1
                 if outcome.command.hasPrefix("netlab lesson record") {
-                    recorded.append("lesson \(lesson.number): " + (outcome.stderr.split(separator: "\n").first { $0.hasPrefix("Wrote") } ?? "wrote nothing"))
+                    let wrote = outcome.stderr.split(separator: "\n").first { $0.hasPrefix("Wrote") }
+                    recorded.append("lesson \(lesson.number): \(wrote ?? "wrote nothing")")
                 }
                 if outcome.leftRunning {
                     failures.append(
