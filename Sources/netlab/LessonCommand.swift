@@ -188,7 +188,7 @@ struct LessonCheck: ParsableCommand {
         }
         Console.output("Lesson \(lesson.number): \(lesson.title) — checking \(path!) (\(facts.frames) packets)")
         var accepted = true
-        if let refusal = try registry().refusal(for: try hash(path!)) {
+        if let refusal = try registry().refusal(for: try hash(path!), lesson: number) {
             Console.output("✗ refused: \(refusal)")
             accepted = false
         }

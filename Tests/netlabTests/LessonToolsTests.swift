@@ -119,21 +119,41 @@ final class LessonToolsTests: XCTestCase {
 
     // MARK: record
 
+    /// Without the permission to capture: one line saying why and what to do, exit 77. As root
+    /// the command runs as `nobody` (setpriv, no capabilities), so CI checks it too.
     func testRecordWithoutPermissionSaysWhyAndWhatToDo() throws {
-        if geteuid() == 0 { throw XCTSkip("SKIPPED: as root the capture is allowed; the plain-user run checks this") }
         let directory = try scratch()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("mine.pcap").path
-        let result = try Harness.run(["lesson", "record", "2", "--output", output])
+        let setpriv = URL(fileURLWithPath: "/usr/bin/setpriv")
+        func record(_ arguments: [String]) throws -> Harness.Result {
+            guard geteuid() == 0 else { return try Harness.run(arguments) }
+            guard FileManager.default.isExecutableFile(atPath: setpriv.path) else {
+                throw XCTSkip("SKIPPED: as root the capture is allowed, and setpriv is missing to drop it")
+            }
+            try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path)
+            let (status, out, err) = try Harness.runProcess(
+                setpriv,
+                ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", try Harness.netlab.path]
+                    + arguments,
+                environment: ["HOME": directory.path, "PATH": "/usr/bin:/bin"], timeout: 60)
+            return Harness.Result(
+                status: status, stdout: String(decoding: out, as: UTF8.self),
+                stderr: String(decoding: err, as: UTF8.self))
+        }
+        let lessons = ["--lessons", Self.lessonsDirectory]
+        let result = try record(["lesson", "record", "2", "--output", output] + lessons)
         if result.status == 0 { throw XCTSkip("SKIPPED: this user may capture (CAP_NET_RAW); nothing to refuse") }
         XCTAssertEqual(result.status, 77, result.stderr)
-        let lines = result.stderr.split(separator: "\n")
-        XCTAssertEqual(lines.count, 1, result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
         XCTAssertTrue(result.stderr.contains("needs root or CAP_NET_RAW"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("sudo netlab lesson record 2"), result.stderr)
-        let exercise = try Harness.run(["lesson", "record", "2", "--exercise", "--output", output])
+        XCTAssertTrue(result.stderr.contains("sudo netlab lesson record 2`"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("'tcp port 8200'"), "the filter to use instead: \(result.stderr)")
+        let exercise = try record(["lesson", "record", "2", "--exercise", "--output", output] + lessons)
         XCTAssertEqual(exercise.status, 77, exercise.stderr)
-        XCTAssertTrue(exercise.stderr.contains("sudo netlab lesson record 2"), exercise.stderr)
+        XCTAssertEqual(exercise.stderr.split(separator: "\n").count, 1, exercise.stderr)
+        XCTAssertTrue(exercise.stderr.contains("sudo netlab lesson record 2 --exercise`"), exercise.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output), "nothing half-written")
     }
 
     /// As root: `lesson record 2` until Ctrl-C while a student does the steps (ports mapped as the
@@ -184,6 +204,16 @@ final class LessonToolsTests: XCTestCase {
         XCTAssertEqual(other.status, 1, other.stdout)
         XCTAssertTrue(other.stdout.contains("the capture carries s42 instead"), other.stdout)
 
+        // Under sudo the recording belongs to the student who ran it, not to root.
+        if geteuid() == 0 {
+            let owned = directory.path + "/owned.pcap"
+            let run = try Harness.run(
+                ["lesson", "record", "2", "--exercise", "--output", owned], timeout: 120,
+                environment: ["SUDO_UID": "65534", "SUDO_GID": "65534", "SUDO_USER": "nobody"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let attributes = try FileManager.default.attributesOfItem(atPath: owned)
+            XCTAssertEqual((attributes[.ownerAccountID] as? NSNumber)?.intValue, 65534)
+        }
         for lesson in [2, 7] {
             let output = directory.path + "/exercise-\(lesson).pcap"
             let run = try Harness.run(
@@ -234,6 +264,31 @@ final class LessonToolsTests: XCTestCase {
         XCTAssertEqual(StudentID.fromFileName("/x/lesson-03-s01.pcapng"), "s01")
         XCTAssertEqual(StudentID.fromFileName("s01.pcap"), "s01")
         XCTAssertNil(StudentID.fromFileName("a b.pcap"))
+    }
+
+    /// Every exercise names where it carries the ID and sends it; as root, each run live with
+    /// `--student` passes with the ID found, and fails when another ID is required.
+    func testEveryExerciseCarriesTheStudentID() throws {
+        for lesson in try lessons() {
+            let exercise = try XCTUnwrap(lesson.exercise, "lesson \(lesson.number) has no exercise")
+            XCTAssertNotNil(lesson.studentPlacement, "lesson \(lesson.number) says where the ID goes")
+            XCTAssertTrue(
+                exercise.commands.contains { $0.contains(StudentID.marker + "{student}") },
+                "lesson \(lesson.number)'s exercise sends X-Student: {student}")
+        }
+        try Harness.requireLiveCapture()
+        for lesson in try lessons() {
+            let id = "st-\(lesson.number)"
+            let directory = try scratch()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let file = directory.path + "/\(id).pcap"
+            let live = try Harness.run(
+                ["lesson", "check", String(lesson.number), "--student", id, "--save", file], timeout: 120)
+            XCTAssertEqual(live.status, 0, "lesson \(lesson.number): \(live.stdout)\(live.stderr)")
+            XCTAssertTrue(live.stdout.contains("✓ your student ID on the wire — X-Student: \(id) "), live.stdout)
+            let other = try Harness.run(["lesson", "check", String(lesson.number), file, "--student", "someone"])
+            XCTAssertEqual(other.status, 1, "lesson \(lesson.number): \(other.stdout)")
+        }
     }
 
     // MARK: grade

@@ -38,10 +38,10 @@ public struct CaptureRegistry: Sendable {
     }
 
     /// Why a capture with this hash is refused, or nil.
-    public func refusal(for hash: String) -> String? {
+    public func refusal(for hash: String, lesson: Int) -> String? {
         if let name = bundled[hash] {
             return "this is netlab's bundled capture \(name), not a recording of your own: record yours "
-                + "(`sudo netlab lesson record N --exercise --student ID`)"
+                + "(`sudo netlab lesson record \(lesson) --exercise --student ID`)"
         }
         if let label = seen[hash] {
             return "this capture was handed in before (\(label), in the instructor's registry): record a new one"
@@ -131,7 +131,7 @@ public struct Grader: Sendable {
             graded.student = fromName
             return graded
         }
-        graded.refused = registry.refusal(for: graded.sha256)
+        graded.refused = registry.refusal(for: graded.sha256, lesson: lesson.number)
         do {
             let facts = try CaptureFacts.read(path)
             graded.results = LessonVerdict(lesson: lesson, facts: facts).results.map { ($0.passed, $0.found) }
