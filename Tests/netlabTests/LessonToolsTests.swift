@@ -291,6 +291,68 @@ final class LessonToolsTests: XCTestCase {
         }
     }
 
+    /// The ID scanner against a regular expression over the same bytes, on generated frames:
+    /// random bytes with markers inserted — valid IDs, empty ones, ones longer than 64, markers
+    /// cut at the frame's end, markers back to back. Every case must agree.
+    func testStudentIDScannerAgreesWithARegexReference() throws {
+        let cases = Int(ProcessInfo.processInfo.environment["NETLAB_STUDENTID_CASES"] ?? "") ?? 400
+        var generator = SeededGenerator(state: 0x5EED_1D)
+        let directory = try scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let reference = try NSRegularExpression(pattern: "X-Student: ([A-Za-z0-9._-]{1,64})")
+        let idBytes = Array("abcXYZ019._-".utf8), marker = Array(StudentID.marker.utf8)
+        var disagreements: [String] = [], found = 0
+        for index in 0..<cases {
+            var frames: [[UInt8]] = []
+            for _ in 0..<Int.random(in: 1...5, using: &generator) {
+                var frame = (0..<Int.random(in: 0...120, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
+                for _ in 0..<Int.random(in: 0...3, using: &generator) {
+                    var insert = marker
+                    switch Int.random(in: 0..<6, using: &generator) {
+                    case 0: insert = Array(marker.prefix(Int.random(in: 1..<marker.count, using: &generator)))
+                    case 1: insert += marker
+                    default: break
+                    }
+                    insert += (0..<Int.random(in: 0...80, using: &generator)).map { _ in
+                        idBytes.randomElement(using: &generator)!
+                    }
+                    frame.insert(contentsOf: insert, at: Int.random(in: 0...frame.count, using: &generator))
+                }
+                frames.append(frame)
+            }
+            let path = directory.appendingPathComponent("case-\(index).pcap").path
+            let writer = try CaptureWriter(path: path, linkType: 1)
+            for frame in frames {
+                frame.withUnsafeBytes {
+                    writer.write(
+                        CapturedPacket(
+                            seconds: 1, fraction: 0, captureLength: frame.count, wireLength: frame.count, bytes: $0))
+                }
+            }
+            writer.flush()
+            var expected: [(String, Int)] = []
+            for (number, frame) in frames.enumerated() {
+                let text = String(decoding: frame.map { $0 < 0x80 ? $0 : 0x3F }, as: UTF8.self)
+                for match in reference.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                    let id = String(text[Range(match.range(at: 1), in: text)!])
+                    if !expected.contains(where: { $0.0 == id }) { expected.append((id, number + 1)) }
+                }
+            }
+            let scanned = try StudentID.onWire(in: path)
+            found += scanned.count
+            if scanned.map({ "\($0.id)@\($0.frame)" }) != expected.map({ "\($0.0)@\($0.1)" }) {
+                disagreements.append("case \(index): scanned \(scanned), reference \(expected)")
+            }
+        }
+        print(
+            "\nSTUDENT ID SCANNER: \(cases) generated captures, \(found) IDs found, \(disagreements.count) disagreements"
+        )
+        XCTAssertEqual(disagreements, [])
+        XCTAssertGreaterThan(found, cases / 2, "the generator plants IDs")
+    }
+
     // MARK: grade
 
     /// A class generated from a seed: good captures, ones of the wrong lesson, copies of the
@@ -315,9 +377,9 @@ final class LessonToolsTests: XCTestCase {
             let id = "s\(index < 10 ? "0" : "")\(index)"
             let file = "\(id).pcap"
             let path = submissions.appendingPathComponent(file).path
-            var kind = Kind.allCases.randomElement(using: &generator)!
-            if index == 0 { kind = .good }
-            if index == 1 { kind = .copied }
+            // The first six are one of each kind (a good one first, for the copies); then random.
+            let fixed: [Kind] = [.good, .copied, .bundled, .noID, .wrongLesson, .otherName]
+            let kind = index < fixed.count ? fixed[index] : Kind.allCases.randomElement(using: &generator)!
             switch kind {
             case .good:
                 try CaptureMaker.withStudent(from: good, id: id, to: path, salt: index)
