@@ -104,6 +104,11 @@ final class LessonToolsTests: XCTestCase {
         XCTAssertFalse(stopped.contains(where: \.leftRunning))
         let left = runner.runLesson([["netlab server echo --port 8100 &"]])
         XCTAssertEqual(left.map(\.leftRunning), [true])
+        // One that ended by itself was not left running.
+        let ended = runner.runLesson([
+            ["netlab udp recv --port 8101 -c 1 &", "netlab udp send 127.0.0.1 8101 one", "sleep 1"]
+        ])
+        XCTAssertEqual(ended.map(\.leftRunning), [false, false, false], ended.map(\.stderr).joined())
         // The leftover scan the lesson test relies on sees a running netlab, and then none.
         let server = Process()
         server.executableURL = try Harness.netlab

@@ -205,11 +205,13 @@ public struct ScriptRunner {
             done.stderr += collector.stderr
             outcomes.append(done)
         }
+        // Marked only if still running: one that ended by itself (`udp recv -c 3`) was not left.
+        let running = background.map { $0.0.isRunning }
         let left = Self.stop(background, signal: SIGINT)
         return outcomes
-            + left.map { outcome in
+            + zip(left, running).map { outcome, wasRunning in
                 var outcome = outcome
-                outcome.leftRunning = true
+                outcome.leftRunning = wasRunning
                 return outcome
             }
     }
