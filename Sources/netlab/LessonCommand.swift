@@ -10,9 +10,9 @@ struct LessonCommand: ParsableCommand {
             Examples:
               netlab lesson list
               netlab lesson show 8
-              sudo netlab lesson record 8                         # while you do lesson 8's steps
+              sudo netlab lesson record 8                 # while you do the steps
               netlab lesson check 8 ~/netlab-work/lesson-08.pcap
-              sudo netlab lesson check 8                          # runs the exercise live
+              sudo netlab lesson check 8                  # runs the exercise live
               netlab lesson grade 8 submissions/ --csv grades.csv --html grades.html
             """,
         subcommands: [LessonList.self, LessonShow.self, LessonRecord.self, LessonCheck.self, LessonGrade.self]
@@ -92,14 +92,15 @@ struct LessonCheck: ParsableCommand {
         commandName: "check",
         abstract: "Check a capture against a lesson's expectations, or run the exercise live and check that.",
         discussion: """
-            With a capture file (FILE or --capture FILE), grades your own capture. Without one,
-            runs the lesson's exercise on loopback while capturing (root or CAP_NET_RAW) and grades
-            that; --save keeps the capture.
-            --student ID also requires `X-Student: ID` on the wire (where the lesson's exercise
-            says) and refuses netlab's bundled captures; --seen FILE refuses captures whose SHA-256
-            is listed there (an instructor's registry; `sha256sum` output works).
-            Exit status 0 when every expectation is met, 1 when something is missing or the capture
-            is refused.
+            With a capture file (FILE or --capture FILE), grades your own capture. Without
+            one, runs the lesson's exercise on loopback while capturing (root or
+            CAP_NET_RAW) and grades that; --save keeps the capture.
+            --student ID also requires `X-Student: ID` on the wire (where the lesson's
+            exercise says) and refuses netlab's bundled captures; --seen FILE refuses
+            captures whose SHA-256 is listed there (an instructor's registry; `sha256sum`
+            output works).
+            Exit status 0 when every expectation is met, 1 when something is missing or
+            the capture is refused.
 
             Examples:
               netlab lesson check 3 ~/netlab-work/lesson-03.pcap

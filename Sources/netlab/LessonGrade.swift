@@ -8,16 +8,17 @@ struct LessonGrade: ParsableCommand {
         commandName: "grade",
         abstract: "Grade every capture in a directory against a lesson (for instructors).",
         discussion: """
-            Every .pcap and .pcapng in DIR is checked like `lesson check N FILE --student ID`, the
-            student being the ID on the wire (X-Student: ID) or else the file's name (s01.pcap,
-            lesson-03-s01.pcap → s01). A capture passes when every expectation is met, its ID is on
-            the wire, it is not one of netlab's bundled captures nor listed in --seen, and no other
-            file in DIR has the same bytes (duplicates are flagged on both). The table goes to
-            stdout, progress to stderr; --csv and --html write the same grades to files (the HTML
-            page is self-contained).
-            Exit status: 0 every capture passes; 1 at least one fails, is refused or duplicated;
-            64 bad usage or unknown lesson; 66 DIR missing or without captures; 73 cannot write
-            --csv, --html or --update-seen.
+            Every .pcap and .pcapng in DIR is checked like `lesson check N FILE --student
+            ID`, the student being the ID on the wire (X-Student: ID) or else the file's
+            name (s01.pcap, lesson-03-s01.pcap → s01). A capture passes when every
+            expectation is met, its ID is on the wire, it is not one of netlab's bundled
+            captures nor listed in --seen, and no other file in DIR has the same bytes
+            (duplicates are flagged on both). The table goes to stdout, progress to
+            stderr; --csv and --html write the same grades to files (the HTML page is
+            self-contained).
+            Exit status: 0 every capture passes; 1 at least one fails, is refused or
+            duplicated; 64 bad usage or unknown lesson; 66 DIR missing or without
+            captures; 73 cannot write --csv, --html or --update-seen.
 
             Examples:
               netlab lesson grade 3 submissions/

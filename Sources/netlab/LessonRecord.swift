@@ -11,14 +11,16 @@ struct LessonRecord: ParsableCommand {
         commandName: "record",
         abstract: "Record your own capture of a lesson (its ports, its filter) for `lesson check`.",
         discussion: """
-            Captures on lo with the lesson's filter until Ctrl-C (do the lesson's steps in another
-            terminal meanwhile), or with --exercise runs the lesson's exercise and stops when it ends.
-            The file goes to ~/netlab-work/lesson-NN.pcap (NETLAB_WORK overrides the directory)
-            unless --output says otherwise. Needs root or CAP_NET_RAW, as any live capture.
-            Exit status 0 when the capture was written; 77 without the permission to capture.
+            Captures on lo with the lesson's filter until Ctrl-C (do the lesson's steps in
+            another terminal meanwhile), or with --exercise runs the lesson's exercise and
+            stops when it ends. The file goes to ~/netlab-work/lesson-NN.pcap (NETLAB_WORK
+            overrides the directory) unless --output says otherwise. Needs root or
+            CAP_NET_RAW, as any live capture.
+            Exit status 0 when the capture was written; 77 without the permission to
+            capture.
 
             Examples:
-              sudo netlab lesson record 3                      # then the steps; Ctrl-C when done
+              sudo netlab lesson record 3          # do the steps; Ctrl-C when done
               sudo netlab lesson record 3 --exercise --student s01
               netlab lesson check 3 ~/netlab-work/lesson-03.pcap --student s01
             """
