@@ -5,16 +5,17 @@ import Labs
 struct LessonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lesson",
-        abstract: "The lessons: list them, read one, check your capture against it.",
+        abstract: "The lessons: list them, read one, record and check your capture, grade a class.",
         discussion: """
             Examples:
               netlab lesson list
               netlab lesson show 8
-              sudo netlab sniff -w mine.pcap lo tcp port 8000     # while you do lesson 8's steps
-              netlab lesson check 8 --capture mine.pcap
-              sudo netlab lesson check 8                          # runs the exercise live
+              sudo netlab lesson record 8                 # while you do the steps
+              netlab lesson check 8 ~/netlab-work/lesson-08.pcap
+              sudo netlab lesson check 8                  # runs the exercise live
+              netlab lesson grade 8 submissions/ --csv grades.csv --html grades.html
             """,
-        subcommands: [LessonList.self, LessonShow.self, LessonCheck.self]
+        subcommands: [LessonList.self, LessonShow.self, LessonRecord.self, LessonCheck.self, LessonGrade.self]
     )
 }
 
@@ -23,8 +24,19 @@ struct LessonsLocation: ParsableArguments {
     @Option(help: "The lessons directory (default: ./lessons or the one next to netlab's source tree).")
     var lessons: String?
 
+    /// The lessons directory, or nil when there is none.
+    var directory: String? { lessons ?? Lesson.directory(near: CommandLine.arguments[0]) }
+
+    /// Hashes of netlab's bundled captures (captures/ beside the lessons directory).
+    func bundledCaptures() -> [String: String] {
+        guard let directory else { return [:] }
+        // URL: a relative `lessons` still has a parent (the current directory).
+        return CaptureRegistry.bundled(
+            in: URL(fileURLWithPath: directory).standardizedFileURL.deletingLastPathComponent().path + "/captures")
+    }
+
     func all() throws -> [Lesson] {
-        guard let directory = lessons ?? Lesson.directory(near: CommandLine.arguments[0]) else {
+        guard let directory else {
             Console.error("netlab: no lessons directory found; run from the netlab checkout or pass --lessons DIR")
             throw ExitCode(ExitCodes.noInput)
         }
@@ -80,17 +92,37 @@ struct LessonCheck: ParsableCommand {
         commandName: "check",
         abstract: "Check a capture against a lesson's expectations, or run the exercise live and check that.",
         discussion: """
-            With --capture, grades your own capture. Without it, runs the lesson's exercise on
-            loopback while capturing (root or CAP_NET_RAW) and grades that; --save keeps the capture.
-            Exit status 0 when every expectation is met, 1 when something is missing.
+            With a capture file (FILE or --capture FILE), grades your own capture. Without
+            one, runs the lesson's exercise on loopback while capturing (root or
+            CAP_NET_RAW) and grades that; --save keeps the capture.
+            --student ID also requires `X-Student: ID` on the wire (where the lesson's
+            exercise says) and refuses netlab's bundled captures; --seen FILE refuses
+            captures whose SHA-256 is listed there (an instructor's registry; `sha256sum`
+            output works).
+            Exit status 0 when every expectation is met, 1 when something is missing or
+            the capture is refused.
+
+            Examples:
+              netlab lesson check 3 ~/netlab-work/lesson-03.pcap
+              netlab lesson check 3 mine.pcap --student s01 --seen handed-in.sha256
+              sudo netlab lesson check 3 --student s01 --save mine.pcap
             """
     )
 
     @Argument(help: "Lesson number.")
     var number: Int
 
+    @Argument(help: "A pcap or pcapng file to grade (the same as --capture).")
+    var file: String?
+
     @Option(help: "A pcap or pcapng file to grade.")
     var capture: String?
+
+    @Option(help: "Your student ID: it must be on the wire (X-Student: ID), and bundled captures are refused.")
+    var student: String?
+
+    @Option(help: "A file of SHA-256 hashes of captures handed in before: those are refused.")
+    var seen: String?
 
     @Option(help: "When running live, keep the capture in this file.")
     var save: String?
@@ -98,7 +130,13 @@ struct LessonCheck: ParsableCommand {
     @OptionGroup var location: LessonsLocation
 
     func validate() throws {
-        if capture != nil && save != nil { throw ValidationError("--save is for live runs; --capture grades a file") }
+        if file != nil && capture != nil { throw ValidationError("give the capture once: FILE or --capture FILE") }
+        if (capture ?? file) != nil && save != nil {
+            throw ValidationError("--save is for live runs; a capture file is graded as it is")
+        }
+        if let student, !StudentID.isValid(student) {
+            throw ValidationError("--student: 1 to 64 letters, digits, '.', '_' or '-'")
+        }
     }
 
     func run() throws {
@@ -110,7 +148,7 @@ struct LessonCheck: ParsableCommand {
             Console.error("netlab: lesson \(number) has nothing to check")
             throw ExitCode(ExitCodes.usage)
         }
-        var path = capture
+        var path = capture ?? file
         var scratch: String?
         defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
         if path == nil {
@@ -123,10 +161,11 @@ struct LessonCheck: ParsableCommand {
             }
             let target = save ?? scratch! + "/lesson-\(number).pcap"
             let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            let exercise = LessonExercise(
+            var exercise = LessonExercise(
                 lesson: lesson, binDirectory: executable.deletingLastPathComponent().path,
                 workingDirectory: URL(fileURLWithPath: lesson.path).deletingLastPathComponent()
                     .deletingLastPathComponent().path)
+            exercise.student = student
             Console.error("Running lesson \(number)'s exercise on lo while capturing…")
             do {
                 _ = try exercise.record(to: target)
@@ -149,8 +188,47 @@ struct LessonCheck: ParsableCommand {
             throw failure(error)
         }
         Console.output("Lesson \(lesson.number): \(lesson.title) — checking \(path!) (\(facts.frames) packets)")
+        var accepted = true
+        if let refusal = try registry().refusal(for: try hash(path!), lesson: number) {
+            Console.output("✗ refused: \(refusal)")
+            accepted = false
+        }
+        if let student {
+            let check: StudentCheck
+            do {
+                check = StudentCheck(id: student, onWire: try StudentID.onWire(in: path!))
+            } catch {
+                throw failure(error)
+            }
+            Console.output(check.line(placement: lesson.studentPlacement))
+            accepted = accepted && check.passed
+        }
         let verdict = LessonVerdict(lesson: lesson, facts: facts)
         for line in verdict.lines { Console.output(line) }
-        if !verdict.passed { throw ExitCode(1) }
+        if !accepted { Console.output("Not accepted: see the ✗ above the checks.") }
+        if !verdict.passed || !accepted { throw ExitCode(1) }
+    }
+
+    /// The captures refused: bundled ones when grading a student, and the --seen registry.
+    private func registry() throws -> CaptureRegistry {
+        var registry = CaptureRegistry()
+        if student != nil { registry.bundled = location.bundledCaptures() }
+        if let seen {
+            do {
+                registry.seen = try CaptureRegistry.seen(from: seen)
+            } catch {
+                throw Failure("cannot read --seen \(seen): \(error.localizedDescription)", exitCode: ExitCodes.noInput)
+            }
+        }
+        return registry
+    }
+
+    private func hash(_ path: String) throws -> String {
+        guard student != nil || seen != nil else { return "" }
+        do {
+            return try StudentID.sha256(of: path)
+        } catch {
+            throw Failure("cannot read \(path): \(error.localizedDescription)", exitCode: ExitCodes.noInput)
+        }
     }
 }

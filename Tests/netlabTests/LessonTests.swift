@@ -16,7 +16,7 @@ final class LessonTests: XCTestCase {
     /// The doc test: each ```sh block of each lesson, run as a student would, in order.
     func testEveryLessonCommandRuns() throws {
         let bin = try Harness.netlab.deletingLastPathComponent().path
-        var ran = 0, skipped: [String] = [], failures: [String] = []
+        var ran = 0, skipped: [String] = [], failures: [String] = [], recorded: [String] = []
         for lesson in try lessons() {
             var runner = ScriptRunner(workingDirectory: Harness.root.path, binDirectory: bin)
             runner.timeout = 90
@@ -24,26 +24,54 @@ final class LessonTests: XCTestCase {
             try runner.useScratchDirectory()
             defer { runner.removeScratchDirectory() }
             XCTAssertFalse(lesson.shellBlocks.isEmpty, "lesson \(lesson.number) has no commands")
-            for block in lesson.shellBlocks {
-                for outcome in runner.run(ScriptRunner.commands(block.lines)) {
-                    if let reason = outcome.skipped {
-                        skipped.append("lesson \(lesson.number): \(outcome.command) (\(reason))")
-                        continue
-                    }
-                    ran += 1
-                    if !outcome.ok {
-                        failures.append(
-                            "lesson \(lesson.number): `\(outcome.command)` exited \(outcome.status.map(String.init) ?? "?"), "
-                                + "expected \(outcome.expectedStatus)\n    stdout: \(outcome.stdout.suffix(300))\n"
-                                + "    stderr: \(outcome.stderr.suffix(300))")
-                    }
+            // One shell session per lesson, as a student types it: servers live on from block to
+            // block until the lesson's `kill $(jobs -p)`.
+            let outcomes = runner.runLesson(lesson.shellBlocks.map { ScriptRunner.commands($0.lines) })
+            // As root the steps record themselves (`sudo netlab lesson record N &`): what the
+            // lesson's own check says of a capture made exactly as written.
+            let recording =
+                (runner.scratchDirectory ?? "") + "/lesson-\(lesson.number < 10 ? "0" : "")\(lesson.number).pcap"
+            if FileManager.default.fileExists(atPath: recording) {
+                let check = try Harness.run(["lesson", "check", String(lesson.number), recording])
+                let missing = check.stdout.split(separator: "\n").filter { $0.hasPrefix("✗") }
+                if check.status != 0 {
+                    failures.append(
+                        "lesson \(lesson.number): a recording of its steps fails its check:\n\(check.stdout)")
+                }
+                recorded.append(
+                    "lesson \(lesson.number) steps' recording: check exit \(check.status)"
+                        + missing.map { "\n      \($0)" }.joined())
+            }
+            for outcome in outcomes {
+                if let reason = outcome.skipped {
+                    skipped.append("lesson \(lesson.number): \(outcome.command) (\(reason))")
+                    continue
+                }
+                ran += 1
+                if outcome.command.hasPrefix("netlab lesson record") {
+                    let wrote = outcome.stderr.split(separator: "\n").first { $0.hasPrefix("Wrote") }
+                    recorded.append("lesson \(lesson.number): \(wrote ?? "wrote nothing")")
+                }
+                if outcome.leftRunning {
+                    failures.append(
+                        "lesson \(lesson.number): `\(outcome.command)` was still running at the lesson's end")
+                }
+                if !outcome.ok {
+                    failures.append(
+                        "lesson \(lesson.number): `\(outcome.command)` exited \(outcome.status.map(String.init) ?? "?"), "
+                            + "expected \(outcome.expectedStatus)\n    stdout: \(outcome.stdout.suffix(300))\n"
+                            + "    stderr: \(outcome.stderr.suffix(300))")
                 }
             }
         }
         print("\nLESSON COMMANDS: \(ran) run, \(failures.count) failed, \(skipped.count) skipped")
         for line in skipped { print("  SKIPPED \(line)") }
+        for line in recorded { print("  RECORDED \(line)") }
         XCTAssertTrue(failures.isEmpty, failures.joined(separator: "\n"))
         XCTAssertGreaterThan(ran, 60)
+        // Nothing the lessons started outlives them (fork servers' children included).
+        let left = Harness.processesRunning(try Harness.netlab.resolvingSymlinksInPath().path, within: 3)
+        XCTAssertEqual(left, [], "netlab processes left behind by the lesson commands")
     }
 
     /// An unknown or misspelt `expect` line is an error, never a check silently dropped.

@@ -3,8 +3,9 @@ import Foundation
 /// One lesson: a markdown file `lessons/NN-topic.md`. Besides prose it holds three kinds of
 /// fenced blocks that netlab reads:
 /// - ```` ```sh ````: the commands the student types (the test suite runs every one);
-/// - ```` ```exercise ````: what `netlab lesson check N` runs live (`capture:` gives the BPF
-///   filter; `{port}` and `{port2}` become free ports);
+/// - ```` ```exercise ````: what `netlab lesson check N` and `lesson record N --exercise` run
+///   live (`capture:` gives the BPF filter, also `lesson record`'s; the lesson's own ports, see
+///   `LessonPorts`, become free ports; `{student}` the student's ID; `# student:` says where);
 /// - ```` ```check ````: what a capture of the exercise must show, one `expect …` per line,
 ///   with the hint to print when it is missing after a colon.
 public struct Lesson: Sendable {

@@ -7,6 +7,8 @@ public struct LessonExercise {
     public var lesson: Lesson
     public var binDirectory: String
     public var workingDirectory: String
+    /// The ID the exercise carries on the wire (its `{student}`); `StudentID.anonymous` if nil.
+    public var student: String?
 
     public init(lesson: Lesson, binDirectory: String, workingDirectory: String) {
         self.lesson = lesson
@@ -36,6 +38,7 @@ public struct LessonExercise {
         guard let exercise = lesson.exercise else { throw .noExercise }
         var runner = ScriptRunner(workingDirectory: workingDirectory, binDirectory: binDirectory)
         runner.assignPorts()
+        runner.substitutions["{student}"] = student ?? StudentID.anonymous
         do {
             try runner.useScratchDirectory()
         } catch {

@@ -4,13 +4,16 @@ import Synchronization
 
 /// Runs the commands of a lesson block the way a student would type them, with `sh`:
 /// - a line ending in `&` starts a program in the background (a server, a capture); it runs
-///   until the block ends and is then stopped with Ctrl-C (SIGINT) and must exit cleanly;
+///   as in a student's shell, across the lesson's blocks, until `kill $(jobs -p)` stops every
+///   background program (SIGTERM, as `kill` sends) — each must then exit cleanly; what is still
+///   running when the run ends is stopped with Ctrl-C (SIGINT) and marked `leftRunning`;
 /// - `# exit N` at the end of a line says the command is meant to fail with status N;
 /// - `sudo` lines need root: run as they are when root, skipped (and reported) otherwise;
-/// - `{port}`, `{port2}` and the lessons' usual ports (8000, 7000, …) become free ports,
-///   so runs never collide with anything else on the machine;
+/// - `{port}`, `{port2}` and the lessons' ports (`LessonPorts`: 8100–8109 for lesson 1, …) become
+///   free ports, so runs never collide with anything else on the machine; programs learn the
+///   mapping from NETLAB_LESSON_PORTS (`lesson record` applies it to the lesson's filter);
 /// - `~/netlab-work`, where lessons keep their files, becomes a fresh private directory
-///   (`useScratchDirectory()`), so two runs — one as root,
+///   (`useScratchDirectory()`, also passed as NETLAB_WORK), so two runs — one as root,
 ///   one as a student, or two at once — never share or trip over each other's files.
 /// Every foreground command has a time limit.
 public struct ScriptRunner {
@@ -28,7 +31,10 @@ public struct ScriptRunner {
     public private(set) var scratchDirectory: String?
 
     /// Ports lessons use in their text, replaced by free ones.
-    public static let lessonPorts = ["8000", "8001", "8002", "8003", "7000", "7001", "9000", "9100", "5000", "5001"]
+    public static let lessonPorts = LessonPorts.all
+
+    /// The line that stops every background program, as a student ends a lesson.
+    public static let cleanup = "kill $(jobs -p)"
 
     public init(workingDirectory: String, binDirectory: String) {
         self.workingDirectory = workingDirectory
@@ -43,15 +49,26 @@ public struct ScriptRunner {
         public var stderr: String
         public var skipped: String?
         public var background: Bool
+        /// A background program still running when the run ended (nothing stopped it).
+        public var leftRunning = false
 
         public var ok: Bool { skipped != nil || status == expectedStatus }
     }
 
-    /// Free ports for the lesson ports and placeholders (one each).
+    /// Free ports for the lesson ports and placeholders (one each, all different).
     public mutating func assignPorts() {
+        var used = Set(substitutions.values)
         for name in Self.lessonPorts + ["{port}", "{port2}"] where substitutions[name] == nil {
-            substitutions[name] = String(Self.freePort())
+            var port = String(Self.freePort())
+            for _ in 0..<20 where used.contains(port) { port = String(Self.freePort()) }
+            used.insert(port)
+            substitutions[name] = port
         }
+    }
+
+    /// `8100=41234 8101=41235 …`: the port mapping, for programs that read a lesson themselves.
+    public var portMapping: String {
+        Self.lessonPorts.compactMap { port in substitutions[port].map { "\(port)=\($0)" } }.joined(separator: " ")
     }
 
     /// Sends the lessons' `~/netlab-work` paths to a new private directory (mkdtemp, mode 0700); call
@@ -107,9 +124,15 @@ public struct ScriptRunner {
 
     /// Runs one block's commands; background programs are stopped at the end.
     public func run(_ commands: [String]) -> [Outcome] {
+        runLesson([commands])
+    }
+
+    /// Runs a lesson's blocks in order as one shell session: background programs live on from
+    /// block to block until `kill $(jobs -p)`; any left at the end are stopped and marked.
+    public func runLesson(_ blocks: [[String]]) -> [Outcome] {
         var outcomes: [Outcome] = []
         var background: [(Process, Outcome, OutputCollector)] = []
-        for original in commands {
+        for original in blocks.joined() {
             var command = substitute(original)
             var expected: Int32 = 0
             if let marker = command.range(of: #"#\s*exit\s+(\d+)\s*$"#, options: .regularExpression) {
@@ -117,6 +140,16 @@ public struct ScriptRunner {
                 command = String(command[..<marker.lowerBound]).trimmingCharacters(in: .whitespaces)
             } else if let comment = command.range(of: " # ") {
                 command = String(command[..<comment.lowerBound]).trimmingCharacters(in: .whitespaces)
+            }
+            if command == Self.cleanup {
+                let stopped = Self.stop(background, signal: SIGTERM)
+                background = []
+                outcomes += stopped
+                outcomes.append(
+                    Outcome(
+                        command: command, status: stopped.allSatisfy(\.ok) ? 0 : 1, expectedStatus: expected,
+                        stdout: "", stderr: "", skipped: nil, background: false))
+                continue
             }
             let isBackground = command.hasSuffix("&")
             if isBackground { command = String(command.dropLast()).trimmingCharacters(in: .whitespaces) }
@@ -137,6 +170,8 @@ public struct ScriptRunner {
             var environment = ProcessInfo.processInfo.environment
             environment["PATH"] = binDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
             environment["NO_COLOR"] = "1"
+            if let scratchDirectory { environment["NETLAB_WORK"] = scratchDirectory }
+            environment["NETLAB_LESSON_PORTS"] = portMapping
             process.environment = environment
             process.standardInput = FileHandle.nullDevice
             let collector = OutputCollector(process)
@@ -170,19 +205,32 @@ public struct ScriptRunner {
             done.stderr += collector.stderr
             outcomes.append(done)
         }
-        for (process, outcome, collector) in background {
-            if process.isRunning { process.interrupt() }
+        // Marked only if still running: one that ended by itself (`udp recv -c 3`) was not left.
+        let running = background.map { $0.0.isRunning }
+        let left = Self.stop(background, signal: SIGINT)
+        return outcomes
+            + zip(left, running).map { outcome, wasRunning in
+                var outcome = outcome
+                outcome.leftRunning = wasRunning
+                return outcome
+            }
+    }
+
+    /// Stops background programs (Ctrl-C is SIGINT, `kill` SIGTERM); each must exit cleanly.
+    static func stop(_ background: [(Process, Outcome, OutputCollector)], signal: Int32) -> [Outcome] {
+        for (process, _, _) in background where process.isRunning { kill(process.processIdentifier, signal) }
+        return background.map { process, outcome, collector in
             var done = outcome
             done.status = collector.wait(seconds: 10) ? process.terminationStatus : -1
             if process.isRunning {
                 process.terminate()
-                done.stderr = "did not stop on SIGINT\n"
+                kill(process.processIdentifier, SIGKILL)
+                done.stderr = "did not stop on signal \(signal)\n"
             }
             done.stdout = collector.stdout
             done.stderr += collector.stderr
-            outcomes.append(done)
+            return done
         }
-        return outcomes
     }
 
     /// Reads a child's stdout and stderr as they come.
