@@ -7,6 +7,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -74,8 +80,14 @@ long netlab_tcp_total_retransmissions(int fd) {
     return (long)info.tcpi_total_retrans;
 }
 
+static int bring_loopback_up(void);
+
 int netlab_unshare_network(void) {
     if (unshare(CLONE_NEWNET) < 0) return -errno;
+    return bring_loopback_up();
+}
+
+static int bring_loopback_up(void) {
     int control = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (control < 0) return -errno;
     struct ifreq request;
@@ -89,4 +101,70 @@ int netlab_unshare_network(void) {
     }
     close(control);
     return -failure;
+}
+
+int netlab_netns_current(void) {
+    int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int netlab_netns_create(void) {
+    int original = netlab_netns_current();
+    if (original < 0) return original;
+    if (unshare(CLONE_NEWNET) < 0) {
+        int failure = errno;
+        close(original);
+        return -failure;
+    }
+    int result = bring_loopback_up();
+    if (result == 0) result = netlab_netns_current();
+    // Back where the thread was, whatever happened: the new namespace lives on through `result`.
+    if (setns(original, CLONE_NEWNET) < 0) {
+        int failure = errno;
+        if (result >= 0) close(result);
+        result = -failure;
+    }
+    close(original);
+    return result;
+}
+
+int netlab_netns_enter(int fd) { return setns(fd, CLONE_NEWNET) < 0 ? -errno : 0; }
+
+int netlab_netns_bind(int fd, const char *path) {
+    if (mkdir("/run/netns", 0755) < 0 && errno != EEXIST) return -errno;
+    int file = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+    if (file < 0) return -errno;
+    close(file);
+    char source[64];
+    snprintf(source, sizeof source, "/proc/self/fd/%d", fd);
+    if (mount(source, path, "none", MS_BIND, NULL) < 0) {
+        int failure = errno;
+        unlink(path);
+        return -failure;
+    }
+    return 0;
+}
+
+int netlab_netns_unbind(const char *path) {
+    umount2(path, MNT_DETACH);
+    return unlink(path) < 0 ? -errno : 0;
+}
+
+pid_t netlab_spawn_in_netns(int fd, char *const argv[]) {
+    pid_t parent = getpid();
+    pid_t child = fork();
+    if (child < 0) return -errno;
+    if (child > 0) return child;
+    // The child: only async-signal-safe calls until exec.
+    if (setns(fd, CLONE_NEWNET) < 0) _exit(126);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(126);
+    for (int sig = 1; sig < 32; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execvp(argv[0], argv);
+    _exit(127);
 }

@@ -19,11 +19,12 @@ struct Netlab: ParsableCommand {
             Look at captures:  sniff -r, follow, stats, ladder
             Run programs:      server http|echo|chat|files, client tcp|http, udp, send-file, resolve
             Experiments:       stick demo (sticky packets), compare (TCP vs UDP under loss), udp demo
+            Realistic paths:   path run|exec|shell (delay, rate, loss, MTU 1500 in network namespaces)
             """,
         version: "0.1.0",
         subcommands: [
             TourCommand.self, LessonCommand.self, Sniff.self, Follow.self, Stats.self, Ladder.self, Server.self,
-            Client.self, UDP.self, SendFile.self, Resolve.self, Stick.self, Compare.self,
+            Client.self, UDP.self, SendFile.self, Resolve.self, Stick.self, Compare.self, PathCommand.self,
         ]
     )
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 /// accept4(2) with SOCK_CLOEXEC (and SOCK_NONBLOCK when nonblocking != 0): no window in which a
 /// forked child could inherit the descriptor before close-on-exec is set.
@@ -23,5 +24,31 @@ int netlab_unshare_network(void);
 
 /// TCP_INFO's tcpi_total_retrans (segments retransmitted over the connection's life), or -1.
 long netlab_tcp_total_retransmissions(int fd);
+
+/// Network namespaces for `netlab path`. Every call changes only the calling thread's namespace
+/// (setns(2) and unshare(CLONE_NEWNET) are per thread), so a relay can hold devices in two
+/// namespaces while the rest of the process stays where it was.
+
+/// A descriptor for the calling thread's network namespace, or -errno.
+int netlab_netns_current(void);
+
+/// Makes a new network namespace with its loopback up and returns a descriptor for it (-errno on
+/// failure); the calling thread stays in (returns to) the namespace it was in. Needs CAP_SYS_ADMIN.
+int netlab_netns_create(void);
+
+/// Moves the calling thread into the namespace `fd` refers to. Returns 0 or -errno.
+int netlab_netns_enter(int fd);
+
+/// Gives the namespace `fd` a name others can enter, as `ip netns add` does: an empty file at
+/// `path` (under /run/netns, made if missing) with the namespace bind-mounted on it. 0 or -errno.
+int netlab_netns_bind(int fd, const char *path);
+
+/// Removes such a name: lazy unmount, then the file. 0 or -errno (of the unlink).
+int netlab_netns_unbind(const char *path);
+
+/// Starts `argv` (execvp) in the namespace `fd` as a child: default signal dispositions and an
+/// empty signal mask, and SIGTERM when the thread that started it ends (PR_SET_PDEATHSIG), so a
+/// crashed netlab does not leave it running. Returns the pid or -errno.
+pid_t netlab_spawn_in_netns(int fd, char *const argv[]);
 
 #endif
