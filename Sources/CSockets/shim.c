@@ -168,3 +168,32 @@ pid_t netlab_spawn_in_netns(int fd, char *const argv[]) {
     execvp(argv[0], argv);
     _exit(127);
 }
+
+static char crash_names[2][256];
+
+static void unbind_and_reraise(int sig) {
+    for (int index = 0; index < 2; index++) {
+        if (crash_names[index][0] == 0) continue;
+        umount2(crash_names[index], MNT_DETACH);
+        unlink(crash_names[index]);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void netlab_unbind_on_crash(const char *first, const char *second) {
+    const char *names[2] = {first, second};
+    for (int index = 0; index < 2; index++) {
+        crash_names[index][0] = 0;
+        if (names[index]) strncpy(crash_names[index], names[index], sizeof crash_names[index] - 1);
+    }
+    int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE};
+    for (unsigned index = 0; index < sizeof fatal / sizeof fatal[0]; index++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_handler = first || second ? unbind_and_reraise : SIG_DFL;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_NODEFER;
+        sigaction(fatal[index], &action, NULL);
+    }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSockets
 import Foundation
 import ProcessControl
 import Sockets
@@ -137,6 +138,14 @@ struct PathRun: ParsableCommand {
             throw failure(error)
         }
         defer { path.remove() }
+        // A crash still removes the names (the next run would otherwise find them stale), and a
+        // closed terminal (SIGHUP) is a stop request like Ctrl-C.
+        netlab_unbind_on_crash(path.names[0], path.names[1])
+        defer { netlab_unbind_on_crash(nil, nil) }
+        var hangup = sigaction()
+        hangup.__sigaction_handler.sa_handler = { _ in Signals.requestStop() }
+        sigemptyset(&hangup.sa_mask)
+        sigaction(SIGHUP, &hangup, nil)
         let me = getpid()
         Console.error(
             "path up: client \(NetworkPath.Side.client.address) (netns netlab-\(me)-client) ⇄ server "
@@ -196,6 +205,8 @@ struct PathTarget: ParsableArguments {
         let path: NetworkPath.Named
         do {
             path = try NetworkPath.enter(side, owner: owner)
+        } catch where error.errno == .noSuchFileOrDirectory {
+            throw Failure(error.description, exitCode: ExitCodes.unavailable)
         } catch {
             throw failure(error)
         }

@@ -3,6 +3,10 @@ import Capture
 import Inspect
 import Sockets
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 struct Sniff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Capture live on an interface, or read a capture file, and decode each packet like tcpdump -nn.",
@@ -147,6 +151,11 @@ struct Sniff: ParsableCommand {
     func run() throws {
         // Inside the path, every thread must be there (the interface lookup included): run again there.
         if let path, !NetworkPath.entered {
+            guard geteuid() == 0 else {
+                throw Failure(
+                    "capturing inside the path needs root (it enters the path's network namespace); "
+                        + "run `sudo netlab sniff --path \(path.rawValue) …`", exitCode: ExitCodes.permission)
+            }
             throw failure(NetworkPath.reexecute(inside: path, owner: nil))  // returns only on failure
         }
         let (name, filter) = resolvedSource()

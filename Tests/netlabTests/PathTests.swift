@@ -104,6 +104,21 @@ final class PathTests: XCTestCase {
         assertNothingLeft(owner: path.pid, inodes: inodes, links: links)
     }
 
+    func testACrashedRunRemovesItsNamesAndItsServerEnds() throws {
+        try requireRoot()
+        let links = Self.hostLinks()
+        let path = try RunningPath(["--", "sleep", "60"])
+        let inodes = Self.namespaceInodes(owner: path.pid)
+        XCTAssertEqual(inodes.count, 2)
+        kill(path.pid, SIGSEGV)
+        path.process.waitUntilExit()
+        XCTAssertEqual(path.process.terminationReason, .uncaughtSignal)
+        // The server command gets SIGTERM from the kernel when its parent dies (PR_SET_PDEATHSIG).
+        let deadline = Date() + 5
+        while !Self.processes(in: inodes).isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        assertNothingLeft(owner: path.pid, inodes: inodes, links: links)
+    }
+
     func testAKilledRunIsFoundStaleAndCleaned() throws {
         try requireRoot()
         let links = Self.hostLinks()

@@ -51,4 +51,9 @@ int netlab_netns_unbind(const char *path);
 /// crashed netlab does not leave it running. Returns the pid or -errno.
 pid_t netlab_spawn_in_netns(int fd, char *const argv[]);
 
+/// Remembers up to two namespace names (copied) to unbind if the process crashes: handlers for
+/// SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT and SIGFPE unmount and unlink them (system calls
+/// only, async-signal-safe), then let the signal do what it would have done. NULL forgets.
+void netlab_unbind_on_crash(const char *first, const char *second);
+
 #endif
