@@ -59,6 +59,12 @@ int netlab_tun_create(const char *name, const char *address, int prefix, int mtu
         request.ifr_mtu = mtu;
         if (ioctl(control, SIOCSIFMTU, &request) < 0) failure = errno;
     }
+    if (!failure) {
+        // Room for bursts while the reader is busy: the kernel must not drop before the relay
+        // sees a packet (the relay's own queue is the bounded one that drops).
+        request.ifr_qlen = 10000;
+        if (ioctl(control, SIOCSIFTXQLEN, &request) < 0) failure = errno;
+    }
     if (!failure && ioctl(control, SIOCGIFFLAGS, &request) < 0) failure = errno;
     if (!failure) {
         request.ifr_flags |= IFF_UP | IFF_RUNNING;
@@ -78,13 +84,6 @@ long netlab_tcp_total_retransmissions(int fd) {
     memset(&info, 0, sizeof info);
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) < 0) return -1;
     return (long)info.tcpi_total_retrans;
-}
-
-static int bring_loopback_up(void);
-
-int netlab_unshare_network(void) {
-    if (unshare(CLONE_NEWNET) < 0) return -errno;
-    return bring_loopback_up();
 }
 
 static int bring_loopback_up(void) {

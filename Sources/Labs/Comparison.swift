@@ -90,7 +90,7 @@ public struct Comparison {
         return try NetworkPath(shape: shape)
     }
 
-    /// Both directions' counters as one relay's (the TUN relay counted both together).
+    /// Both directions' counters as one relay's, as the report has always shown them.
     static func combined(_ counters: [LinkShaper.Counters]) -> ImpairmentEngine.Counters {
         var total = ImpairmentEngine.Counters()
         for part in counters.map(\.impairmentCounters) {

@@ -59,7 +59,7 @@ struct PathRun: ParsableCommand {
             Examples:
               sudo netlab path run --delay 40ms --rate 10mbit --queue 64 -- netlab server http --bind 0.0.0.0 --root .
               sudo netlab path run --loss 1% --seed 7               # no command: up until Ctrl-C
-              sudo netlab path run --gilbert 1%,25% --mtu 1280 -- sh -c 'nc -l 5000 > /dev/null'
+              sudo netlab path run --gilbert 1%,25% --mtu 1280 -- netlab server echo --bind 0.0.0.0 --port 5000
             """
     )
 
@@ -205,9 +205,11 @@ struct PathTarget: ParsableArguments {
         let path: NetworkPath.Named
         do {
             path = try NetworkPath.enter(side, owner: owner)
-        } catch where error.errno == .noSuchFileOrDirectory {
-            throw Failure(error.description, exitCode: ExitCodes.unavailable)
         } catch {
+            // No path up is "unavailable", not a missing input file.
+            if error.errno == .noSuchFileOrDirectory {
+                throw Failure(error.description, exitCode: ExitCodes.unavailable)
+            }
             throw failure(error)
         }
         setenv(NetworkPath.marker, "\(side.rawValue) \(path.owner)", 1)

@@ -36,10 +36,13 @@ final class LinkRelay: Sendable {
                 }
             }
             let deadline = Double(bitPattern: stopDeadline.load(ordering: .acquiring))
-            if deadline > 0 && ((queues[0].isEmpty && queues[1].isEmpty) || now > deadline) { break }
+            let idle = queues[0].isEmpty && queues[1].isEmpty
+            var entries = devices.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            // Stop only when nothing waits in the queues or, unread, in the devices (a relay that
+            // fell behind still counts everything that was sent), or when the time is up.
+            if deadline > 0 && (now > deadline || (idle && poll(&entries, 2, 0) == 0)) { break }
             let next = [queues[0].nextTime, queues[1].nextTime].compactMap { $0 }.min()
             let wait = next.map { max(0, min($0 - now, 0.05)) } ?? 0.05
-            var entries = devices.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             guard poll(&entries, 2, Int32((wait * 1000).rounded(.up))) > 0 else { continue }
             for direction in 0..<2 where entries[direction].revents & Int16(POLLIN) != 0 {
                 // A bounded batch, so one busy direction cannot starve the other's releases.
