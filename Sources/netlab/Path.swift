@@ -173,11 +173,9 @@ struct PathRun: ParsableCommand {
         if let child, !exited {
             // Ctrl-C reached the command too (same process group); SIGTERM covers kill(1).
             kill(child, SIGTERM)
-            let deadline = Clock.now + 3
-            while waitpid(child, &status, WNOHANG) != child && Clock.now < deadline { usleep(20_000) }
-            if Clock.now >= deadline {
+            if !Self.reap(child, &status, within: 3) {
                 kill(child, SIGKILL)
-                waitpid(child, &status, 0)
+                _ = Self.reap(child, &status, within: 2)
             }
         }
         let counters = path.finish(timeout: 0.5)
@@ -187,8 +185,23 @@ struct PathRun: ParsableCommand {
         Console.error("  server → client: \(counters[1])")
         if exited {
             let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-            if code != 0 { throw ExitCode(code) }
+            if code != 0 {
+                Console.error(
+                    "netlab: the server command exited with status \(code)"
+                        + (code == 127 ? " (not found: is it on PATH?)" : ""))
+                throw ExitCode(code)
+            }
         }
+    }
+
+    /// Waits for `child` to end, for at most `seconds`; true when it did.
+    static func reap(_ child: pid_t, _ status: inout Int32, within seconds: Double) -> Bool {
+        let deadline = Clock.now + seconds
+        while Clock.now < deadline {
+            if waitpid(child, &status, WNOHANG) == child { return true }
+            usleep(20_000)
+        }
+        return false
     }
 }
 
@@ -197,7 +210,7 @@ struct PathTarget: ParsableArguments {
     @Option(help: "The side to run on: client or server.")
     var side: NetworkPath.Side = .client
 
-    @Option(help: "The pid of the `netlab path run` whose path to use (default: the newest).")
+    @Option(help: "The pid of the `netlab path run` whose path to use (default: the highest pid).")
     var owner: Int32?
 
     /// Enters the side and replaces this process with `arguments`; returns only on failure.

@@ -150,7 +150,7 @@ struct Sniff: ParsableCommand {
 
     func run() throws {
         // Inside the path, every thread must be there (the interface lookup included): run again there.
-        if let path, !NetworkPath.entered {
+        if let path, !NetworkPath.entered(path) {
             guard geteuid() == 0 else {
                 throw Failure(
                     "capturing inside the path needs root (it enters the path's network namespace); "

@@ -175,7 +175,7 @@ extension NetworkPath {
         public var alive: Bool
     }
 
-    /// Every named path under /run/netns, newest owner last.
+    /// Every named path under /run/netns, by owner pid.
     public static func named() -> [Named] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         var found: [Int32: [Side]] = [:]
@@ -244,7 +244,7 @@ extension NetworkPath {
         return initial.count
     }
 
-    /// The live path to enter: `owner`'s, or the newest live one. Throws when there is none.
+    /// The live path to enter: `owner`'s, or the one with the highest owner pid. Throws when there is none.
     public static func live(owner: Int32?) throws(SocketError) -> Named {
         let paths = named().filter(\.alive)
         if let owner {
@@ -281,8 +281,11 @@ extension NetworkPath {
     /// Set by `reexecute` to the side entered, so the new program knows it already runs there.
     public static let marker = "NETLAB_PATH_SIDE"
 
-    /// True when this process was re-run inside a path by `reexecute`.
-    public static var entered: Bool { ProcessInfo.processInfo.environment[marker] != nil }
+    /// True when this process already runs on that side of a path (re-run by `reexecute`, or
+    /// started by `netlab path exec` or `path shell`).
+    public static func entered(_ side: Side) -> Bool {
+        ProcessInfo.processInfo.environment[marker]?.hasPrefix("\(side.rawValue) ") == true
+    }
 
     /// Moves into one side of a live path and runs this program again there with the same
     /// arguments (exec: every thread of the new program is inside). Returns only on failure.
