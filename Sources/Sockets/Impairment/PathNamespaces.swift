@@ -198,7 +198,8 @@ extension NetworkPath {
     /// processes left inside, unmounts the names. Returns one line per path removed.
     public static func removeStale() -> [String] {
         var messages: [String] = []
-        for path in named() where !path.alive {
+        // A path named after this very process is stale too: a killed run whose pid came back.
+        for path in named() where !path.alive || path.owner == getpid() {
             let files = path.sides.map { Self.path(owner: path.owner, side: $0) }
             let identities = Set(
                 files.compactMap { file -> UInt64? in
