@@ -5,8 +5,8 @@ import Sockets
 import Synchronization
 
 /// The same message stream over UDP and over TCP through one impaired path, measured side by
-/// side. As root the path is a TUN packet relay that impairs every IP packet (TCP segments
-/// and ACKs included, so TCP really retransmits); without root, UDP goes through a socket
+/// side. As root the path is `netlab path`'s (two network namespaces joined by the relay) and
+/// every IP packet is impaired (TCP segments and ACKs included, so TCP really retransmits); without root, UDP goes through a socket
 /// relay and TCP runs unimpaired on loopback (the report says so).
 public struct Comparison {
     public var count = 1000
@@ -58,37 +58,49 @@ public struct Comparison {
     public func run() throws(SocketError) -> Report {
         var report = Report()
         var packetRelay = usePacketRelay ?? (geteuid() == 0)
-        // The TUN relay gives its device a private-range address: only ever inside a namespace of
-        // netlab's own (the CLI re-runs itself in one), never in the host's.
-        if packetRelay && !NetworkNamespace.isPrivate {
-            if usePacketRelay == true {
-                throw SocketError(
-                    "packet relay", code: EPERM,
-                    detail: "the TUN relay runs only inside a private network namespace (run netlab compare as root)")
-            }
-            packetRelay = false
-            report.notes.append("no private network namespace for the packet relay; UDP used the socket relay")
-        }
         if packetRelay {
+            // A trial path: without the privileges for namespaces, fall back (or fail, if asked for).
             do {
-                _ = try PacketRelay(impairment: Impairment()).finish(timeout: 1)
+                let trial = try NetworkPath(shape: LinkShape())
+                trial.remove()
             } catch {
                 if usePacketRelay == true { throw error }
                 packetRelay = false
-                report.notes.append("no packet relay (\(error)); UDP used the socket relay")
+                report.notes.append("no network path (\(error)); UDP used the socket relay")
             }
         }
         report.path =
             packetRelay
-            ? "TUN packet relay in a private network namespace (every IP packet impaired, both directions)"
+            ? "netlab path: client and server in two private network namespaces, joined by the relay "
+                + "(every IP packet impaired, both directions)"
             : "UDP socket relay"
         report.udp = try runUDP(packetRelay: packetRelay)
         report.tcp = try runTCP(packetRelay: packetRelay)
         if !packetRelay {
             report.notes.append(
-                "TCP ran on loopback without impairment: impairing TCP segments needs the packet relay (root)")
+                "TCP ran on loopback without impairment: impairing TCP segments needs the network path (root)")
         }
         return report
+    }
+
+    /// The path both runs take: this impairment in each direction, no rate limit.
+    func makePath() throws(SocketError) -> NetworkPath {
+        var shape = LinkShape()
+        shape.impairment = impairment
+        return try NetworkPath(shape: shape)
+    }
+
+    /// Both directions' counters as one relay's, as the report has always shown them.
+    static func combined(_ counters: [LinkShaper.Counters]) -> ImpairmentEngine.Counters {
+        var total = ImpairmentEngine.Counters()
+        for part in counters.map(\.impairmentCounters) {
+            total.seen += part.seen
+            total.dropped += part.dropped
+            total.duplicated += part.duplicated
+            total.reordered += part.reordered
+            total.forwarded += part.forwarded
+        }
+        return total
     }
 
     // MARK: - UDP
@@ -96,15 +108,23 @@ public struct Comparison {
     func runUDP(packetRelay: Bool) throws(SocketError) -> UDPResult {
         var result = UDPResult()
         let size = max(self.size, 16)
-        let tunnel = packetRelay ? try PacketRelay(impairment: impairment) : nil
-        let receiver = try Socket(.udp, family: .inet)
-        receiver.setOption(level: SOL_SOCKET, name: SO_RCVBUFFORCE, value: 16 << 20)
-        receiver.setOption(level: SOL_SOCKET, name: SO_RCVBUF, value: 16 << 20)
-        try receiver.bind(SocketAddress(numeric: tunnel?.localAddress ?? "127.0.0.1", port: 0)!)
+        let path = packetRelay ? try makePath() : nil
+        defer { path?.remove() }
+        // Sockets belong to the namespace they are made in: the receiver on the server side, the
+        // sender on the client side (without a path, both on loopback).
+        let receiver = try NetworkPath.inside(path, .server) { () throws(SocketError) -> Socket in
+            let socket = try Socket(.udp, family: .inet)
+            socket.setOption(level: SOL_SOCKET, name: SO_RCVBUFFORCE, value: 16 << 20)
+            socket.setOption(level: SOL_SOCKET, name: SO_RCVBUF, value: 16 << 20)
+            try socket.bind(
+                SocketAddress(numeric: path == nil ? "127.0.0.1" : NetworkPath.Side.server.address, port: 0)!)
+            return socket
+        }
         let port = receiver.localPort
         let socketRelay =
-            tunnel == nil ? try DatagramRelay(forwardingTo: receiver.localAddress!, impairment: impairment) : nil
-        let destination = tunnel.map { SocketAddress(numeric: $0.remoteAddress, port: port)! } ?? socketRelay!.address
+            path == nil ? try DatagramRelay(forwardingTo: receiver.localAddress!, impairment: impairment) : nil
+        let destination =
+            path == nil ? socketRelay!.address : SocketAddress(numeric: NetworkPath.Side.server.address, port: port)!
         let arrivals = ArrivalLog(capacity: count * 2)
         let stop = StopFlag()
         let finished = DispatchSemaphore(value: 0)
@@ -121,7 +141,9 @@ public struct Comparison {
             }
             finished.signal()
         }
-        let sender = try Socket(.udp, family: .inet)
+        let sender = try NetworkPath.inside(path, .client) { () throws(SocketError) -> Socket in
+            try Socket(.udp, family: .inet)
+        }
         sender.setOption(level: SOL_SOCKET, name: SO_SNDBUF, value: 4 << 20)
         let started = Clock.now
         var message = [UInt8](repeating: 0, count: size)
@@ -135,7 +157,7 @@ public struct Comparison {
             try sender.send(message, to: destination)
             result.sent += 1
         }
-        result.relay = tunnel?.finish() ?? socketRelay!.finish()
+        result.relay = path.map { $0.finish(timeout: 5)[0].impairmentCounters } ?? socketRelay!.finish()
         // Let the last released datagrams arrive.
         let settle = Clock.now + 0.2 + impairment.delay + impairment.jitter
         while Clock.now < settle && arrivals.uniqueCount < count { usleep(1000) }
@@ -172,9 +194,13 @@ public struct Comparison {
     func runTCP(packetRelay: Bool) throws(SocketError) -> TCPResult {
         var result = TCPResult()
         let size = max(self.size, 16)
-        let tunnel = packetRelay ? try PacketRelay(impairment: impairment) : nil
-        result.impaired = tunnel != nil
-        let listener = try Socket.listen(host: tunnel?.localAddress ?? "127.0.0.1", port: 0)
+        let path = packetRelay ? try makePath() : nil
+        defer { path?.remove() }
+        result.impaired = path != nil
+        let server = path == nil ? "127.0.0.1" : NetworkPath.Side.server.address
+        let listener = try NetworkPath.inside(path, .server) { () throws(SocketError) in
+            try Socket.listen(host: server, port: 0)
+        }
         let port = listener.localPort
         let outcome = TCPOutcome()
         let finished = DispatchSemaphore(value: 0)
@@ -210,12 +236,8 @@ public struct Comparison {
             outcome.finish(time: Clock.now)
             connection.close()
         }
-        let sender: Socket
-        do {
-            sender = try Socket.connect(host: tunnel?.remoteAddress ?? "127.0.0.1", port: port, timeout: 10)
-        } catch {
-            _ = tunnel?.finish()
-            throw error
+        let sender = try NetworkPath.inside(path, .client) { () throws(SocketError) in
+            try Socket.connect(host: server, port: port, timeout: 10)
         }
         sender.setTimeout(seconds: timeout)
         let started = Clock.now
@@ -231,7 +253,7 @@ public struct Comparison {
         let retransmissions = netlab_tcp_total_retransmissions(sender.descriptor)
         result.retransmissions = retransmissions >= 0 ? retransmissions : nil
         sender.close()
-        result.relay = tunnel?.finish()
+        result.relay = path.map { Self.combined($0.finish(timeout: 5)) }
         result.sent = count
         result.delivered = outcome.messages
         result.bytes = outcome.bytes

@@ -16,8 +16,11 @@ public struct StickDemo {
     /// recv() buffer size: smaller than a message shows splits, larger shows merges.
     public var receiveBuffer = 64
     public var framing: Framing = .none
-    /// Capture on lo to show the segments (needs root).
+    /// Capture to show the segments (needs root): on the path's server side, or on lo.
     public var capture = true
+    /// Run between the two sides of a `netlab path` (MTU 1500, segments as on a real link)
+    /// instead of loopback; nil: when root.
+    public var usePath: Bool?
     /// A pause between send() calls. Without it Linux may still merge segments on the wire
     /// (autocorking: small writes wait while an earlier packet is in the queue).
     public var sendGap = 0.0005
@@ -44,6 +47,8 @@ public struct StickDemo {
         public var delivered: [[UInt8]] = []
         public var sentMessages: [[UInt8]] = []
         public var captureNote: String?
+        /// Where it ran: "netlab path (…)" or "loopback".
+        public var place = "loopback"
         public var framingError: String?
     }
 
@@ -55,15 +60,38 @@ public struct StickDemo {
 
     public func run() throws(SocketError) -> Outcome {
         var outcome = Outcome()
-        let listener = try Socket.listen(host: "127.0.0.1", port: 0)
+        // The path when asked for, or by default when root and it can be made.
+        var path: NetworkPath?
+        if usePath ?? (geteuid() == 0) {
+            do {
+                path = try NetworkPath(shape: LinkShape())
+            } catch {
+                if usePath == true { throw error }
+            }
+        }
+        defer { path?.remove() }
+        let host = path == nil ? "127.0.0.1" : NetworkPath.Side.server.address
+        if path != nil {
+            outcome.place = "a netlab path (client \(NetworkPath.Side.client.address) → server \(host), MTU 1500)"
+        }
+        let listener = try NetworkPath.inside(path, .server) { () throws(SocketError) in
+            try Socket.listen(host: host, port: 0)
+        }
         let port = listener.localPort
         var background: BackgroundCapture?
         if capture {
-            do {
-                background = try BackgroundCapture.start(filter: "tcp port \(port)")
-            } catch {
-                outcome.captureNote = "no capture: \(error) (run as root to see the segments)"
+            // Opened inside the server side when on the path: the capture socket stays there.
+            var failure: CaptureError?
+            let open = {
+                do throws(CaptureError) {
+                    background = try BackgroundCapture.start(
+                        interface: path == nil ? "lo" : NetworkPath.interfaceName, filter: "tcp port \(port)")
+                } catch {
+                    failure = error
+                }
             }
+            try NetworkPath.inside(path, .server) { () throws(SocketError) in open() }
+            if let failure { outcome.captureNote = "no capture: \(failure) (run as root to see the segments)" }
         }
         let receiverLog = EventLog()
         let messages = (0..<self.messages).map(Self.message)
@@ -92,7 +120,9 @@ public struct StickDemo {
                 }
             }
         }
-        let sender = try Socket.connect(host: "127.0.0.1", port: port, timeout: 2)
+        let sender = try NetworkPath.inside(path, .client) { () throws(SocketError) in
+            try Socket.connect(host: host, port: port, timeout: 2)
+        }
         // TCP_NODELAY and a pause: each send() leaves at once, as its own segment. With Nagle (the
         // default) a small write waits while earlier data is unacknowledged, and merges.
         if !nagle { sender.setNoDelay() }

@@ -11,10 +11,10 @@ struct Compare: ParsableCommand {
         abstract: "Send the same messages over UDP and TCP through an impaired path; compare what arrives.",
         discussion: """
             The path is a userspace relay that drops, duplicates, reorders and delays packets,
-            seeded so the same --seed gives the same decisions. As root it is a TUN packet relay,
-            inside a network namespace netlab makes for the run and that vanishes with it, that
-            impairs every IP packet, TCP segments and ACKs included, so TCP must really
-            retransmit; without root UDP goes through a socket relay and TCP runs unimpaired
+            seeded so the same --seed gives the same decisions. As root it is `netlab path`'s:
+            the sender in one network namespace, the receiver in another, both made for the run
+            and gone with it, and the relay between them impairs every IP packet, TCP segments
+            and ACKs included, so TCP must really retransmit; without root UDP goes through a socket relay and TCP runs unimpaired
             (the report says so). UDP: delivered, lost, duplicated, out of order, time,
             throughput, jitter (RFC 3550). TCP: every byte in order, and its retransmissions
             (TCP_INFO).
@@ -52,7 +52,7 @@ struct Compare: ParsableCommand {
 
     enum Relay: String, ExpressibleByArgument, CaseIterable { case auto, packet, socket }
 
-    @Option(help: "The relay: packet (TUN, root), socket (UDP only, no root), or auto.")
+    @Option(help: "The relay: packet (the network path, root), socket (UDP only, no root), or auto.")
     var relay: Relay = .auto
 
     @Flag(help: "Print the report as one JSON object.")
@@ -72,13 +72,6 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
-        // As root, run in a network namespace of our own: the TUN relay's addresses (10.213.x) then
-        // never exist in the host's namespace, and everything vanishes with the process.
-        if geteuid() == 0 && relay != .socket && !NetworkNamespace.isPrivate {
-            let reason = NetworkNamespace.reexecutePrivately()  // returns only on failure
-            if relay == .packet { throw failure(reason) }
-            Console.error("netlab: no private network namespace (\(reason)); using the socket relay")
-        }
         var impairment = Impairment()
         impairment.loss = Impairment.parsePercent(loss)!
         impairment.reorder = Impairment.parsePercent(reorder)!

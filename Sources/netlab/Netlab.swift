@@ -20,11 +20,13 @@ struct Netlab: ParsableCommand {
             Run programs:      server http|echo|chat|files, client tcp|http, udp, send-file, resolve, ping
             Experiments:       stick demo (sticky packets), compare (TCP vs UDP under loss), udp demo
             Measure:           bench http (requests/s and latency of any HTTP server, like wrk)
+            Realistic paths:   path run|exec|shell (delay, rate, loss, MTU 1500 in network namespaces)
             """,
         version: "0.1.0",
         subcommands: [
             TourCommand.self, LessonCommand.self, Sniff.self, Follow.self, Stats.self, Ladder.self, Server.self,
             Client.self, UDP.self, SendFile.self, Resolve.self, Stick.self, Compare.self, Bench.self, Ping.self,
+            PathCommand.self,
         ]
     )
 

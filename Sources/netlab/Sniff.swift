@@ -1,6 +1,11 @@
 import ArgumentParser
 import Capture
 import Inspect
+import Sockets
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct Sniff: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +31,12 @@ struct Sniff: ParsableCommand {
             kernel drops packets (the buffer was full), netlab says so on stderr, at most once a
             second: raise -B or narrow the filter.
               sudo netlab sniff -B 16384 -w load.pcap lo tcp port 8080   # 16 MiB buffer
+
+            --path captures inside the running `netlab path` (on its netlab0 unless you name
+            another interface): the client side sees segments before the relay shapes them,
+            the server side after.
+              sudo netlab sniff --path client tcp port 8000
+              sudo netlab sniff --path server --json -w server.pcap --print
             """
     )
 
@@ -36,6 +47,9 @@ struct Sniff: ParsableCommand {
 
     @Option(name: .customShort("i"), help: "Interface to capture on (default: lo).")
     var interface: String?
+
+    @Option(help: "Capture inside the running `netlab path`: its client or server side.")
+    var path: NetworkPath.Side?
 
     @Option(name: .customShort("r"), help: "Read packets from a pcap or pcapng file instead of capturing.")
     var readFile: String?
@@ -98,6 +112,9 @@ struct Sniff: ParsableCommand {
         if readFile != nil && (bufferKiB != nil || immediate) {
             throw ValidationError("-B and --immediate tune live capture; -r reads a file: leave them out")
         }
+        if path != nil && readFile != nil {
+            throw ValidationError("--path captures live inside the path; -r reads a file: give one of them")
+        }
         if [explain, http, json].filter({ $0 }).count > 1 {
             throw ValidationError("--explain, --http and --json are different views: choose one")
         }
@@ -106,7 +123,7 @@ struct Sniff: ParsableCommand {
     /// Splits the positional words into interface and filter.
     func resolvedSource() -> (interface: String, filter: String) {
         var rest = words
-        var name = interface ?? "lo"
+        var name = interface ?? (path != nil ? NetworkPath.interfaceName : "lo")
         if interface == nil, readFile == nil, let first = rest.first, interfaceExists(first) {
             name = first
             rest.removeFirst()
@@ -132,6 +149,15 @@ struct Sniff: ParsableCommand {
     }
 
     func run() throws {
+        // Inside the path, every thread must be there (the interface lookup included): run again there.
+        if let path, !NetworkPath.entered(path) {
+            guard geteuid() == 0 else {
+                throw Failure(
+                    "capturing inside the path needs root (it enters the path's network namespace); "
+                        + "run `sudo netlab sniff --path \(path.rawValue) …`", exitCode: ExitCodes.permission)
+            }
+            throw failure(NetworkPath.reexecute(inside: path, owner: nil))  // returns only on failure
+        }
         let (name, filter) = resolvedSource()
         let handle: CaptureHandle
         do {

@@ -78,6 +78,7 @@ struct StickDemoCommand: ParsableCommand {
                 index == 0
                     ? "Run 1: \(messages) messages, no framing. recv() buffer \(recvBuffer) B, first recv() after \(delayMs) ms.\n"
                     : "\nRun 2: the same messages with \(current.rawValue) framing.\n")
+            if index == 0 { Console.output("(on \(outcome.place))") }
             if let note = outcome.captureNote { Console.output("(\(note))") }
             for line in StickDemo.timeline(outcome.events) { Console.output(line) }
             let wire =

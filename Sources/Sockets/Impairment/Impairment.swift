@@ -160,7 +160,7 @@ struct ReleaseQueue {
     }
 }
 
-/// The loop both relays run on their own thread: read what arrived, decide each packet's
+/// The loop the socket relay runs on its own thread: read what arrived, decide each packet's
 /// fate, release what is due, and on `finish()` drain everything still held or unread.
 final class RelayLoop: @unchecked Sendable {
     private let engine: Mutex<ImpairmentEngine>
