@@ -15,6 +15,11 @@ struct Resolve: ParsableCommand {
               netlab resolve localhost http           # a service name from /etc/services
               netlab resolve example.com 443 --family 6
               netlab resolve ::1 --type any           # stream, datagram and raw entries
+
+            With --server, netlab skips getaddrinfo and asks that DNS server itself, over UDP, and
+            shows the query and the answer (with --show, byte by byte):
+              netlab resolve www.netlab.test --server 127.0.0.1:5300 --show
+              netlab resolve netlab.test --server 127.0.0.1:5300 --record MX
             """
     )
 
@@ -38,7 +43,32 @@ struct Resolve: ParsableCommand {
     @Option(help: "Socket type: stream (TCP), dgram (UDP) or any.")
     var type: SocketKind = .stream
 
+    @Option(help: "Ask this DNS server directly (ADDRESS[:PORT], [IPv6]:PORT; port 53 by default).")
+    var server: String?
+
+    @Option(help: "With --server: the record type to ask for (A, AAAA, MX, TXT, CNAME, NS, SOA, SRV, PTR, ANY).")
+    var record = "A"
+
+    @Flag(help: "With --server: print the query and the answer field by field and byte by byte.")
+    var show = false
+
+    @Option(help: "With --server: seconds to wait for each of two attempts.")
+    var timeout = 2.0
+
+    func validate() throws {
+        if server != nil && service != nil { throw ValidationError("--server asks DNS: drop the service argument") }
+        if DNSType.parse(record) == nil { throw ValidationError("'\(record)' is not a record type (A, AAAA, MX, …)") }
+        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if server == nil && (show || record != "A") {
+            throw ValidationError("--record and --show need --server (getaddrinfo has no record types)")
+        }
+    }
+
     func run() throws {
+        if let server {
+            try DNSQueryCommand(name: name, server: server, record: record, show: show, timeout: timeout).run()
+            return
+        }
         let entries: [Resolver.Entry]
         do {
             entries = try Resolver.resolve(

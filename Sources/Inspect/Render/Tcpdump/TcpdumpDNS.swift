@@ -17,6 +17,21 @@ extension TcpdumpPrinter {
     /// tcpdump prints at most this many characters of a name (RFC 1035's 255), then says so.
     static let dnsMaximumName = 255
 
+    /// The text tcpdump prints after `addr.port > addr.port: ` for this DNS message sent over
+    /// UDP, for showing a query or an answer the way a capture of it will look.
+    public static func dnsSummary(_ message: [UInt8], verbose: Bool = false) -> String {
+        var printer = TcpdumpPrinter(verbosity: verbose ? 1 : 0)
+        var out = TextBuffer()
+        message.withUnsafeBytes { raw in
+            do {
+                try printer.printDNS(ByteView(raw), length: raw.count, into: &out)
+            } catch {
+                out.append(" [|domain]")
+            }
+        }
+        return out.string
+    }
+
     /// `message`: the UDP payload as captured (up to the end of the IP packet); `length`: the
     /// payload length tcpdump passes (the UDP length, capped by the IP length).
     mutating func printDNS(_ message: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
