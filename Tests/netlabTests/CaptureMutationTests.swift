@@ -48,7 +48,23 @@ final class CaptureMutationTests: XCTestCase {
         }
     }
 
+    /// TCP flags and ports of a record (0s when it is not TCP over IPv4 on Ethernet).
+    func tcpHeader(_ pcap: Pcap, _ index: Int) -> (flags: UInt8, source: Int, destination: Int) {
+        let frame = [UInt8](pcap.records[index].dropFirst(16))
+        guard frame.count >= 34, frame[12] == 0x08, frame[13] == 0x00, frame[23] == 6 else { return (0, 0, 0) }
+        let tcp = 14 + Int(frame[14] & 0x0F) * 4
+        guard frame.count >= tcp + 14 else { return (0, 0, 0) }
+        return (frame[tcp + 13], Int(frame[tcp]) << 8 | Int(frame[tcp + 1]), Int(frame[tcp + 2]) << 8 | Int(frame[tcp + 3]))
+    }
+
+    /// Content checks: they must fail exactly when the dropped frame carried TCP payload.
     func dropEachFrame(lesson: Int, check line: String) throws -> (dropped: Int, failed: Int) {
+        try dropEachFrame(lesson: lesson, check: line) { pcap, index in pcap.tcpPayload(index) == 0 }
+    }
+
+    func dropEachFrame(lesson: Int, check line: String, passesWithout: (Pcap, Int) -> Bool) throws
+        -> (dropped: Int, failed: Int)
+    {
         let lessons = try Lesson.all(in: LessonTests.lessonsDirectory)
         let capture = try XCTUnwrap(lessons.first { $0.number == lesson }?.bundledCapture)
         let pcap = try Pcap(Data(contentsOf: Harness.root.appendingPathComponent(capture)))
@@ -62,9 +78,8 @@ final class CaptureMutationTests: XCTestCase {
             let file = directory.appendingPathComponent("drop-\(index).pcap")
             try pcap.without(index).write(to: file)
             let verdict = check.evaluate(try CaptureFacts.read(file.path))
-            let carried = pcap.tcpPayload(index) > 0
             XCTAssertEqual(
-                verdict.passed, !carried,
+                verdict.passed, passesWithout(pcap, index),
                 "lesson \(lesson), frame \(index + 1) (\(pcap.tcpPayload(index)) bytes) dropped: \(verdict.found)")
             if !verdict.passed { failed += 1 }
         }
@@ -74,6 +89,26 @@ final class CaptureMutationTests: XCTestCase {
     func testDroppingAnEchoedOrSentSegmentFailsTheEcho() throws {
         let (dropped, failed) = try dropEachFrame(lesson: 2, check: "expect echoed: x")
         print("\nLESSON 2 MUTATIONS: \(dropped) captures with one frame dropped, \(failed) fail `echoed`")
+    }
+
+    func testDroppingAnEchoedSegmentFailsLessonOnesEcho() throws {
+        let (dropped, failed) = try dropEachFrame(lesson: 1, check: "expect echoed: x")
+        print("\nLESSON 1 MUTATIONS: \(dropped) captures with one frame dropped, \(failed) fail `echoed`")
+    }
+
+    /// The refusal is a SYN and the RST answering it: without either, nothing shows a refusal.
+    func testDroppingTheRefusalFailsRefused() throws {
+        let (dropped, failed) = try dropEachFrame(lesson: 8, check: "expect refused: x") { pcap, index in
+            let header = tcpHeader(pcap, index)
+            let rst = pcap.records.indices.first { tcpHeader(pcap, $0).flags & 0x04 != 0 }
+            guard let rst else { return true }
+            let refusedPort = tcpHeader(pcap, rst).source
+            let isRST = index == rst
+            let isItsSYN = header.flags & 0x12 == 0x02 && header.destination == refusedPort
+            return !isRST && !isItsSYN
+        }
+        XCTAssertEqual(failed, 2, "the refused connection's SYN and RST")
+        print("\nLESSON 8 MUTATIONS: \(dropped) captures with one frame dropped, \(failed) fail `refused`")
     }
 
     func testDroppingAFileSegmentFailsTheFraming() throws {
