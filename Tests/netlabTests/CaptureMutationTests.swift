@@ -54,7 +54,9 @@ final class CaptureMutationTests: XCTestCase {
         guard frame.count >= 34, frame[12] == 0x08, frame[13] == 0x00, frame[23] == 6 else { return (0, 0, 0) }
         let tcp = 14 + Int(frame[14] & 0x0F) * 4
         guard frame.count >= tcp + 14 else { return (0, 0, 0) }
-        return (frame[tcp + 13], Int(frame[tcp]) << 8 | Int(frame[tcp + 1]), Int(frame[tcp + 2]) << 8 | Int(frame[tcp + 3]))
+        return (
+            frame[tcp + 13], Int(frame[tcp]) << 8 | Int(frame[tcp + 1]), Int(frame[tcp + 2]) << 8 | Int(frame[tcp + 3])
+        )
     }
 
     /// Content checks: they must fail exactly when the dropped frame carried TCP payload.

@@ -71,7 +71,12 @@ extension Expectation {
                 continue
             }
             let verdict = scheme.judge(sent, reply: connection.bytes[.server] ?? [])
-            if verdict.whole { return (true, "stream \(connection.stream): " + verdict.found) }
+            if verdict.whole {
+                // The boundaries came from the framing, whatever segments the bytes crossed in.
+                let segments = connection.dataSegments[.client, default: 0]
+                let crossed = "; the client's bytes crossed in \(segments) segment\(segments == 1 ? "" : "s")"
+                return (true, "stream \(connection.stream): " + verdict.found + crossed)
+            }
             first = first ?? "stream \(connection.stream): " + verdict.found
         }
         return (false, first ?? "no connection carried bytes from its client")
