@@ -180,4 +180,52 @@ final class GeneratedLessonCheckTests: XCTestCase {
             }
         }
     }
+
+    /// Random HTTP conversations fed through netlab's own HTTP tracking: `http-exchange` passes
+    /// exactly when some connection's k-th request is the one named and its k-th response has
+    /// the status named; `keep-alive` exactly when a connection had two requests answered.
+    func testExchangeAndKeepAliveChecksPairRequestsWithResponses() {
+        var random = SeededGenerator(state: 0x4770)
+        let methods = ["GET", "DELETE", "delete"], targets = ["/", "/nope", "/notes.txt"]
+        let statuses = [200, 404, 405, 501]
+        var passed = 0
+        for _ in 0..<Self.cases {
+            var facts = CaptureFacts()
+            var pairs: [(method: String, target: String, status: Int?)] = []
+            var mostAnswered = 0
+            for stream in 0..<Int.random(in: 1...3, using: &random) {
+                var conversation = HTTPConversation(stream: stream)
+                let count = Int.random(in: 1...3, using: &random), answered = Int.random(in: 0...count, using: &random)
+                mostAnswered = max(mostAnswered, answered)
+                var frame = 1
+                for index in 0..<count {
+                    let method = methods.randomElement(using: &random)!, target = targets.randomElement(using: &random)!
+                    let status = statuses.randomElement(using: &random)!
+                    let request = "\(method) \(target) HTTP/1.1\r\nHost: lab\r\n\r\n"
+                    facts.http += conversation.add(Array(request.utf8), role: .client, frame: frame)
+                    frame += 1
+                    pairs.append((method, target, index < answered ? status : nil))
+                    guard index < answered else { continue }
+                    let response = "HTTP/1.1 \(status) Reason\r\nContent-Length: 0\r\n\r\n"
+                    facts.http += conversation.add(Array(response.utf8), role: .server, frame: frame)
+                    frame += 1
+                }
+                facts.http += conversation.finish(frame: frame)
+            }
+            // Half the time ask about a request that was sent, so both verdicts come up often.
+            var (method, target) = (methods.randomElement(using: &random)!, targets.randomElement(using: &random)!)
+            if Bool.random(using: &random), let sent = pairs.randomElement(using: &random) {
+                (method, target) = (sent.method, sent.target)
+            }
+            let status = statuses.randomElement(using: &random)!
+            let exchange = Self.check("expect http-exchange \(method) \(target) \(status): x").evaluate(facts)
+            let expected = pairs.contains { $0.method == method && $0.target == target && $0.status == status }
+            XCTAssertEqual(exchange.passed, expected, "\(method) \(target) \(status) in \(pairs): \(exchange.found)")
+            let keepAlive = Self.check("expect keep-alive: x").evaluate(facts)
+            XCTAssertEqual(keepAlive.passed, mostAnswered >= 2, keepAlive.found)
+            if exchange.passed { passed += 1 }
+        }
+        print("\nGENERATED HTTP EXCHANGES: \(Self.cases) cases, \(passed) with the named exchange")
+        XCTAssertGreaterThan(passed, Self.cases / 20)
+    }
 }
