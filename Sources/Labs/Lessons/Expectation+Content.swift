@@ -17,7 +17,9 @@ extension Expectation {
                 return (true, stream + ", the same bytes in the same order")
             }
             var found = stream
-            if holes > 0 {
+            if connection.truncated.contains(.client) {
+                found += " (more than a lesson check keeps: send less)"
+            } else if holes > 0 {
                 found += " (the capture misses \(holes) bytes of it)"
             } else if same < min(sent.count, back.count) {
                 found += "; they differ from byte \(same)"
@@ -66,7 +68,14 @@ extension Expectation {
         for connection in facts.connections {
             let sent = connection.bytes[.client] ?? []
             guard !sent.isEmpty else { continue }
-            if connection.gapBytes[.client, default: 0] > 0 || connection.truncated.contains(.client) {
+            if connection.truncated.contains(.client) {
+                first =
+                    first
+                    ?? "stream \(connection.stream): more than \(CaptureFacts.keptBytes >> 20) MiB from the client, "
+                    + "more than a lesson check keeps: send a smaller file"
+                continue
+            }
+            if connection.gapBytes[.client, default: 0] > 0 {
                 first = first ?? "stream \(connection.stream): the capture misses part of the client's bytes"
                 continue
             }
