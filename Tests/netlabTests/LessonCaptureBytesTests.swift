@@ -79,4 +79,65 @@ final class LessonCaptureBytesTests: XCTestCase {
             "\nREASSEMBLED BYTES: \(names.count) captures, \(directions) directions, \(bytes) bytes, all equal to tshark's follow"
         )
     }
+
+    /// Datagrams (ports, payload sizes) and the port each ICMP error quotes, against tshark's
+    /// reading of the same frames (it decodes the quoted UDP header inside the ICMP error).
+    func testDatagramsAndQuotedPortsAreTsharks() throws {
+        guard let tshark = TCPAnalysisTestsPaths.tshark else {
+            throw XCTSkip("SKIPPED: tshark is not installed (scripts/setup.sh installs it)")
+        }
+        var datagrams = 0, errors = 0
+        for name in [
+            "lesson-07-udp.pcap", "lesson-07-no-receiver.pcap", "lesson-10-loss.pcap", "lesson-10-no-loss.pcap",
+        ] {
+            let path = Harness.root.appendingPathComponent("captures/" + name).path
+            let facts = try CaptureFacts.read(path)
+            let fields = [
+                "-e", "frame.number", "-e", "icmp.type", "-e", "udp.srcport", "-e", "udp.dstport", "-e", "udp.length",
+            ]
+            let rows = try TCPAnalysisTestsPaths.run(tshark, ["-n", "-r", path, "-Y", "udp", "-T", "fields"] + fields)
+                .split(separator: "\n").map {
+                    $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                }
+            let plain = rows.filter { $0.count == 5 && $0[1].isEmpty }
+            let quoted = rows.filter { $0.count == 5 && $0[1] == "3" }
+            XCTAssertEqual(facts.datagrams.map(\.frame), plain.map { Int($0[0])! }, name)
+            XCTAssertEqual(facts.datagrams.map(\.sourcePort), plain.map { UInt16($0[2])! }, name)
+            XCTAssertEqual(facts.datagrams.map(\.destinationPort), plain.map { UInt16($0[3])! }, name)
+            XCTAssertEqual(facts.datagrams.map(\.payload.count), plain.map { Int($0[4])! - 8 }, name)
+            XCTAssertEqual(facts.unreachablePorts, quoted.map { UInt16($0[3]) }, name)
+            datagrams += plain.count
+            errors += quoted.count
+        }
+        XCTAssertGreaterThan(errors, 0)
+        print("\nDATAGRAMS: \(datagrams) datagrams and \(errors) ICMP errors, all as tshark reads them")
+    }
+
+    /// Every ICMP error cut short at every length: never a trap, and the quoted port is the
+    /// whole frame's or nil (never a wrong one).
+    func testCutICMPErrorsNeverTrap() throws {
+        let source = Harness.root.appendingPathComponent("captures/lesson-07-udp.pcap")
+        let pcap = try CaptureMutationTests.Pcap(Data(contentsOf: source))
+        let whole = try CaptureFacts.read(source.path).unreachablePorts
+        let port = try XCTUnwrap(whole.first ?? nil)
+        let index = try XCTUnwrap(pcap.records.indices.last)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-icmp-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let record = [UInt8](pcap.records[index])
+        var cut = 0
+        for length in 0..<(record.count - 16) {
+            // Captured length cut to `length`; the original length stays, as a snapshot length would.
+            var shorter = Array(record.prefix(16 + length))
+            for byte in 0..<4 { shorter[8 + byte] = UInt8(truncatingIfNeeded: length >> (8 * byte)) }
+            var data = pcap.header
+            for (i, other) in pcap.records.enumerated() { data.append(i == index ? Data(shorter) : other) }
+            let file = directory.appendingPathComponent("cut-\(length).pcap")
+            try data.write(to: file)
+            let ports = try CaptureFacts.read(file.path).unreachablePorts
+            XCTAssertTrue(ports.allSatisfy { $0 == nil || $0 == port }, "cut at \(length): \(ports)")
+            if ports.isEmpty || ports == [nil] { cut += 1 }
+        }
+        XCTAssertGreaterThan(cut, 0)
+    }
 }
