@@ -3,6 +3,8 @@
 # root for the capture). Each lesson's capture is its exercise, run live by
 # `netlab lesson check N --save FILE` (the file named in the lesson's check block), so the
 # captures always match what the lessons ask for. The tour's capture comes from `netlab tour -w`.
+# Each lesson also gets a failure-mode capture, captures/lesson-NN-<failure>.pcap: the mistake
+# the lesson teaches, recorded below with the same programs, which its check must reject.
 #   sudo captures/record.sh            all of them
 #   sudo captures/record.sh 3 8        only lessons 3 and 8
 set -euo pipefail
@@ -16,13 +18,79 @@ if [ ${#lessons[@]} -eq 0 ]; then
   echo "captures/http-get.pcap: $("$netlab" sniff -r captures/http-get.pcap 2>/dev/null | wc -l) packets"
   for file in lessons/[0-9][0-9]-*.md; do lessons+=("$(basename "$file" | cut -c1-2)"); done
 fi
-# Failure-mode captures: what a lesson's check must reject. Lesson 4: the serial server holds
-# the second client until the silent one leaves, after that client gave up.
-if [ ${#lessons[@]} -eq 0 ] || [[ " ${lessons[*]} " == *" 4 "* ]]; then
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  "$netlab" sniff -w captures/lesson-04-serial-timeout.pcap lo tcp port "$port" 2>/dev/null &
+# Failure-mode captures: what each lesson's check must reject, recorded the same way (the
+# tests hold each lesson to failing exactly the checks its failure breaks, with their advice).
+wanted() {
+  local number
+  for number in "${lessons[@]}"; do [ $((10#$number)) -eq "$1" ] && return 0; done
+  return 1
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# start_capture FILE FILTER...: sniff lo into FILE until stop_capture.
+start_capture() {
+  "$netlab" sniff -w "$1" lo "${@:2}" 2>/dev/null &
   sniffer=$!
   sleep 0.5
+}
+stop_capture() {
+  sleep 0.5
+  kill -INT "$sniffer"
+  wait "$sniffer" || true
+  echo "$1: lesson $2's check must fail on it"
+}
+stop_server() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+failures=()
+if wanted 1; then
+  # Lesson 1: nothing listens (the server was never started): both connections refused.
+  port=$(free_port) port2=$(free_port)
+  start_capture captures/lesson-01-no-listener.pcap tcp port "$port" or tcp port "$port2"
+  echo hello | "$netlab" client tcp 127.0.0.1 "$port" >/dev/null 2>&1 || true
+  "$netlab" client tcp 127.0.0.1 "$port2" </dev/null >/dev/null 2>&1 || true
+  stop_capture captures/lesson-01-no-listener.pcap 1
+fi
+if wanted 2; then
+  # Lesson 2: a client that sends without reading, then close()s with the echo unread: the
+  # kernel resets the connection and the rest of the echo is lost.
+  port=$(free_port)
+  start_capture captures/lesson-02-unread-close.pcap tcp port "$port"
+  "$netlab" server echo --port "$port" >/dev/null 2>&1 &
+  server=$!
+  sleep 0.5
+  python3 - "$port" <<'PY'
+import socket, sys
+s = socket.socket()
+# Small buffers: the unread echo fills the client's window after a few KB.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(1)
+data = bytes(i % 251 for i in range(65536))
+try:
+    s.sendall(data)
+except OSError:
+    pass
+s.close()
+PY
+  stop_server "$server"
+  stop_capture captures/lesson-02-unread-close.pcap 2
+fi
+if wanted 3; then
+  # Lesson 3: the method typed in lower case: method names are case-sensitive, so `delete` is
+  # a method the server does not implement (501), not DELETE refused on the file (405).
+  port=$(free_port)
+  start_capture captures/lesson-03-lowercase-method.pcap tcp port "$port"
+  "$netlab" server http --root lessons/site --port "$port" --quiet >/dev/null 2>&1 &
+  server=$!
+  sleep 0.5
+  for path in / /nope; do "$netlab" client http "http://127.0.0.1:$port$path" >/dev/null 2>&1 || true; done
+  "$netlab" client http "http://127.0.0.1:$port/notes.txt" -X delete >/dev/null 2>&1 || true
+  stop_server "$server"
+  stop_capture captures/lesson-03-lowercase-method.pcap 3
+fi
+if wanted 4; then
+  # Lesson 4: the serial server holds the second client until the silent one leaves, after
+  # that client gave up.
+  port=$(free_port)
+  start_capture captures/lesson-04-serial-timeout.pcap tcp port "$port"
   "$netlab" server http --root lessons/site --port "$port" --model serial --quiet >/dev/null 2>&1 &
   server=$!
   sleep 0.5
@@ -30,11 +98,79 @@ if [ ${#lessons[@]} -eq 0 ] || [[ " ${lessons[*]} " == *" 4 "* ]]; then
   sleep 0.3
   "$netlab" client http "http://127.0.0.1:$port/" --timeout 1 >/dev/null 2>&1 || true
   sleep 3.5
-  kill -INT "$server"
+  stop_server "$server"
+  stop_capture captures/lesson-04-serial-timeout.pcap 4
+fi
+if wanted 5; then
+  # Lesson 5: the first request says `Connection: close`: the server answers it and closes,
+  # and the second request on that connection is never answered.
+  port=$(free_port)
+  start_capture captures/lesson-05-closed-first.pcap tcp port "$port"
+  "$netlab" server http --root lessons/site --port "$port" --quiet >/dev/null 2>&1 &
+  server=$!
   sleep 0.5
-  kill -INT "$sniffer"
-  wait "$sniffer" || true
-  echo "captures/lesson-04-serial-timeout.pcap: lesson 4's check must fail on it"
+  printf 'GET / HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\nGET /about.html HTTP/1.1\r\nHost: lab\r\n\r\n' |
+    "$netlab" client tcp 127.0.0.1 "$port" >/dev/null 2>&1 || true
+  "$netlab" client http "http://127.0.0.1:$port/" -H 'Cookie: session=abc123' >/dev/null 2>&1 || true
+  stop_server "$server"
+  stop_capture captures/lesson-05-closed-first.pcap 5
+fi
+if wanted 6; then
+  # Lesson 6: the hand-written request lacks the empty line that ends the header section.
+  port=$(free_port)
+  start_capture captures/lesson-06-no-empty-line.pcap tcp port "$port"
+  "$netlab" server http --root lessons/site --port "$port" --quiet >/dev/null 2>&1 &
+  server=$!
+  sleep 0.5
+  printf 'GET /notes.txt HTTP/1.0\r\n' | "$netlab" client tcp 127.0.0.1 "$port" >/dev/null 2>&1 || true
+  printf 'GET / HTTP/1.1\r\n\r\n' | "$netlab" client tcp 127.0.0.1 "$port" >/dev/null 2>&1 || true
+  stop_server "$server"
+  stop_capture captures/lesson-06-no-empty-line.pcap 6
+fi
+if wanted 7; then
+  # Lesson 7: the receiver was never started: every datagram is answered by ICMP.
+  port=$(free_port) port2=$(free_port)
+  start_capture captures/lesson-07-no-receiver.pcap udp port "$port" or udp port "$port2" or icmp
+  "$netlab" udp send 127.0.0.1 "$port" one "two words" three >/dev/null 2>&1 || true
+  "$netlab" udp send 127.0.0.1 "$port2" "anyone there?" >/dev/null 2>&1 || true
+  stop_capture captures/lesson-07-no-receiver.pcap 7
+fi
+if wanted 8; then
+  # Lesson 8: the capture filter names only the server's port, so the refused connection to
+  # the other port is not in it.
+  port=$(free_port) port2=$(free_port)
+  start_capture captures/lesson-08-one-port.pcap tcp port "$port"
+  "$netlab" server http --root lessons/site --port "$port" --quiet >/dev/null 2>&1 &
+  server=$!
+  sleep 0.5
+  "$netlab" client http "http://127.0.0.1:$port/" >/dev/null 2>&1 || true
+  "$netlab" client http "http://127.0.0.1:$port2/" >/dev/null 2>&1 || true
+  sleep 0.5
+  stop_server "$server"
+  stop_capture captures/lesson-08-one-port.pcap 8
+fi
+if wanted 9; then
+  # Lesson 9: the file's bytes sent raw, without framing: the receiver reads their first 4
+  # bytes as a header length and refuses.
+  port=$(free_port)
+  scratch=$(mktemp -d)
+  head -c 200000 /dev/urandom >"$scratch/blob.bin"
+  mkdir "$scratch/received"
+  start_capture captures/lesson-09-unframed.pcap tcp port "$port"
+  "$netlab" server files --dir "$scratch/received" --port "$port" >/dev/null 2>&1 &
+  server=$!
+  sleep 0.5
+  "$netlab" client tcp 127.0.0.1 "$port" <"$scratch/blob.bin" >/dev/null 2>&1 || true
+  stop_server "$server"
+  rm -rf "$scratch"
+  stop_capture captures/lesson-09-unframed.pcap 9
+fi
+if wanted 10; then
+  # Lesson 10: no loss configured: every datagram crosses the relay, so nothing shows what
+  # UDP does under loss.
+  start_capture captures/lesson-10-no-loss.pcap udp or tcp
+  "$netlab" compare --count 300 --size 128 --loss 0% --relay socket >/dev/null 2>&1 || true
+  stop_capture captures/lesson-10-no-loss.pcap 10
 fi
 for number in "${lessons[@]}"; do
   number=$((10#$number))

@@ -34,18 +34,28 @@ final class LessonFuzzRegressionTests: XCTestCase {
     }
 
     /// Seeded: check lines built from the kinds, odd arguments, colons and whitespace parse
-    /// back to what was written, and lines without a known kind give nil (never a trap).
+    /// back to what was written, lines whose argument the kind cannot use are errors, and lines
+    /// without a known kind give nil (never a trap).
     func testGeneratedCheckLines() {
         var generator = SeededGenerator(state: 0xC4EC_4B10)
         let pieces = ["", " ", ":", "::", "\t", "404", "GET /", "expect", "é", "\u{0}"]
-        var parsed = 0
+        var parsed = 0, refused = 0
         for _ in 0..<5000 {
             let kind = Expectation.Kind.allCases.randomElement(using: &generator)!
-            let argument = ["", "2", "GET /x", "Content-Type"].randomElement(using: &generator)!
+            let argument = ["", "2", "GET /x", "Content-Type", "GET / 200", "file"].randomElement(using: &generator)!
             let hint = (0..<Int.random(in: 0...3, using: &generator)).map { _ in
                 pieces.randomElement(using: &generator)!
             }.joined()
             let line = "expect \(kind.rawValue)\(argument.isEmpty ? "" : " " + argument): \(hint)"
+            // An argument the kind cannot use is an error with a reason, never a check.
+            let usable =
+                Expectation(kind: kind, argument: argument.isEmpty ? nil : argument, hint: "").argumentProblem == nil
+            if !usable {
+                XCTAssertNil(Expectation(line: line), line.debugDescription)
+                XCTAssertNotNil(Expectation.problem(line: line), line.debugDescription)
+                refused += 1
+                continue
+            }
             guard let expectation = Expectation(line: line) else {
                 XCTFail("not parsed: \(line.debugDescription)")
                 continue
@@ -60,7 +70,9 @@ final class LessonFuzzRegressionTests: XCTestCase {
             }.joined()
             XCTAssertNil(Expectation(line: "expect \(broken)\(kind.rawValue)x: \(hint)"), broken.debugDescription)
         }
-        XCTAssertEqual(parsed, 5000)
+        XCTAssertEqual(parsed + refused, 5000)
+        XCTAssertGreaterThan(parsed, 1000)
+        XCTAssertGreaterThan(refused, 1000)
     }
 
     static func bytes(hex: String) -> [UInt8] {

@@ -8,6 +8,7 @@ public struct CaptureFacts: Sendable {
         public var stream: Int
         public var client: String
         public var server: String
+        public var serverPort: UInt16 = 0
         public var clientStates: Set<TCPState> = []
         public var serverStates: Set<TCPState> = []
         public var synSeen = false
@@ -22,6 +23,20 @@ public struct CaptureFacts: Sendable {
         public var end = 0.0
         /// When the client gave up: its first FIN, or the first RST on the connection.
         public var clientGaveUp: Double?
+        /// Each direction's bytes in stream order (the analyzer's reassembly: retransmissions
+        /// once, reordering undone), at most `CaptureFacts.keptBytes` of them.
+        public var bytes: [TCPRole: [UInt8]] = [:]
+        /// Bytes of each direction the capture never showed (holes the reassembler skipped).
+        public var gapBytes: [TCPRole: Int] = [:]
+        /// Directions with more bytes than were kept.
+        public var truncated: Set<TCPRole> = []
+
+        public init(stream: Int, client: String, server: String, serverPort: UInt16 = 0) {
+            self.stream = stream
+            self.client = client
+            self.server = server
+            self.serverPort = serverPort
+        }
 
         public var handshakeComplete: Bool {
             synSeen && synAckSeen && clientStates.contains(.established) && serverStates.contains(.established)
@@ -31,8 +46,16 @@ public struct CaptureFacts: Sendable {
     public var frames = 0
     public var connections: [Connection] = []
     public var http: [HTTPConversation.Message] = []
-    public var udpDatagrams = 0
-    public var portUnreachable = 0
+    public var udpDatagrams: Int { datagrams.count }
+    public var portUnreachable: Int { unreachablePorts.count }
+    /// Every UDP datagram (first fragments only), in capture order.
+    public var datagrams: [Datagram] = []
+    /// For each ICMP port unreachable, the destination port of the UDP datagram it quotes
+    /// (nil when the quote is cut short or is not UDP).
+    public var unreachablePorts: [UInt16?] = []
+    /// Bytes of one direction of a connection kept for content checks (echo, framing): a
+    /// lesson's exchange is far smaller; a student's huge capture costs bounded memory.
+    public static let keptBytes = 16 << 20
     /// Each frame's time in seconds from the first frame (index: frame number - 1), to place
     /// HTTP messages in time.
     public var frameTimes: [Double] = []
@@ -44,6 +67,8 @@ public struct CaptureFacts: Sendable {
         let handle = try CaptureHandle.file(path)
         let linkType = LinkType(rawValue: handle.linkType)
         var analyzer = CaptureAnalyzer()
+        var seenBytes: [Int: Int] = [:]
+        var unfollowed: Set<Int> = []
         var facts = CaptureFacts()
         var byStream: [Int: Connection] = [:]
         var firstMicros: Int64?
@@ -55,10 +80,19 @@ public struct CaptureFacts: Sendable {
             facts.frameTimes.append(Double(micros - firstMicros!) / 1e6)
             let bytes = ByteView(packet.bytes)
             switch PacketKind.classify(bytes, linkType: linkType, wireLength: packet.wireLength) {
-            case .udp: facts.udpDatagrams += 1
-            case let kind where kind.isPortUnreachable: facts.portUnreachable += 1
+            case .udp(let source, let destination, _):
+                facts.datagrams.append(
+                    Datagram(
+                        frame: facts.frames, sourcePort: source, destinationPort: destination,
+                        payload: Datagram.payload(bytes, linkType: linkType, wireLength: packet.wireLength)))
+            case let kind where kind.isPortUnreachable:
+                facts.unreachablePorts.append(
+                    Datagram.quotedDestinationPort(bytes, linkType: linkType, wireLength: packet.wireLength))
             default: break
             }
+            // Streams are numbered in order of appearance: follow the next one before it starts,
+            // and stop following one once it carried more than `keptBytes` each way on average.
+            analyzer.followStreams.insert(analyzer.tracker.connections.count)
             let result = analyzer.add(
                 bytes, linkType: linkType, wireLength: packet.wireLength, seconds: packet.seconds,
                 microseconds: packet.fraction)
@@ -68,7 +102,9 @@ public struct CaptureFacts: Sendable {
             let tracked = analyzer.tracker.connection(observation.stream)
             var connection =
                 byStream[observation.stream]
-                ?? Connection(stream: observation.stream, client: tracked.client, server: tracked.server)
+                ?? Connection(
+                    stream: observation.stream, client: tracked.client, server: tracked.server,
+                    serverPort: tracked.serverEndpoint.port)
             connection.clientStates.insert(tracked.clientState)
             connection.serverStates.insert(tracked.serverState)
             for change in observation.stateChanges {
@@ -85,6 +121,11 @@ public struct CaptureFacts: Sendable {
                 connection.clientGaveUp = facts.frameTimes.last
             }
             if segment.payloadLength > 0 { connection.dataSegments[observation.role, default: 0] += 1 }
+            seenBytes[observation.stream, default: 0] += segment.payloadLength
+            if seenBytes[observation.stream, default: 0] > 2 * Self.keptBytes {
+                analyzer.followStreams.remove(observation.stream)
+                unfollowed.insert(observation.stream)
+            }
             byStream[observation.stream] = connection
             return true
         }
@@ -98,6 +139,21 @@ public struct CaptureFacts: Sendable {
             byStream[stream] = connection
         }
         facts.http += analyzer.finish()
+        for (stream, chunks) in analyzer.followed {
+            guard var connection = byStream[stream] else { continue }
+            if unfollowed.contains(stream) { connection.truncated = [.client, .server] }
+            for (role, chunk) in chunks {
+                switch chunk {
+                case .data(let data):
+                    let room = Self.keptBytes - connection.bytes[role, default: []].count
+                    if data.count > room { connection.truncated.insert(role) }
+                    connection.bytes[role, default: []] += data.prefix(max(0, room))
+                case .gap(let count):
+                    connection.gapBytes[role, default: 0] += count
+                }
+            }
+            byStream[stream] = connection
+        }
         for message in facts.http where message.head?.method != nil && !message.isMalformed {
             byStream[message.stream]?.httpRequests += 1
         }

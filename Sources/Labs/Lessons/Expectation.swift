@@ -20,7 +20,7 @@ public struct Expectation: Sendable, Equatable {
         case httpStatus = "http-status"
         /// Some HTTP message carrying this header field.
         case httpHeader = "http-header"
-        /// One TCP connection carrying at least two HTTP requests.
+        /// One TCP connection carrying at least N (default 2) HTTP requests, each answered.
         case keepAlive = "keep-alive"
         /// At least N TCP connections.
         case connections
@@ -36,6 +36,25 @@ public struct Expectation: Sendable, Equatable {
         case portUnreachable = "port-unreachable"
         /// At least N data-carrying segments from one side of one connection.
         case dataSegments = "data-segments"
+        /// A connection on which the server sent back exactly the bytes the client sent (both
+        /// directions reassembled, no hole), at least N of them: an echo, byte for byte.
+        case echoed
+        /// One direction of a connection carried at least N bytes in order, with no hole in
+        /// the capture, and ended with a FIN: TCP delivered all of it.
+        case tcpDelivered = "tcp-delivered"
+        /// The client's bytes of a connection are whole messages in this framing (`file`:
+        /// netlab send-file's length-prefixed JSON header then exactly `size` bytes, SHA-256
+        /// checked, and the receiver's framed `ok` reply; `length`, `json-header`, `delimiter`:
+        /// the stick demo's framings): nothing unframed, nothing cut off.
+        case framed
+        /// `METHOD TARGET STATUS [VERSION]`: that request answered, on its own connection and
+        /// in order, with that status (and that version in the status line).
+        case httpExchange = "http-exchange"
+        /// At least N datagrams to a port no ICMP port unreachable names: a port with a receiver.
+        case udpToOpenPort = "udp-to-open-port"
+        /// At least N datagrams went into a relay (a port whose datagrams reappear, the same
+        /// bytes, sent to another port) and never came out: UDP lost them and nobody resent.
+        case udpLost = "udp-lost"
     }
 
     public var kind: Kind
@@ -59,6 +78,61 @@ public struct Expectation: Sendable, Equatable {
         self.kind = kind
         argument = words.count > 1 ? words.dropFirst().joined(separator: " ") : nil
         hint = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        if argumentProblem != nil { return nil }
+    }
+
+    /// Why a check-block line is not a check (nil when it is one): an unknown kind, or an
+    /// argument the kind cannot use. A typo must be an error, never a check silently dropped.
+    public static func problem(line: String) -> String? {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let known = Kind.allCases.map(\.rawValue).joined(separator: ", ")
+        let form = "(a check is `expect KIND [ARG]: hint`, KIND one of \(known))"
+        guard trimmed.hasPrefix("expect ") else { return "not a check: '\(trimmed)' \(form)" }
+        let head = trimmed.dropFirst(7).split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        let words = head.split(separator: " ")
+        guard let first = words.first, let kind = Kind(rawValue: String(first)) else {
+            return "not a check: '\(trimmed)' \(form)"
+        }
+        let argument = words.count > 1 ? words.dropFirst().joined(separator: " ") : nil
+        let expectation = Expectation(kind: kind, argument: argument, hint: "")
+        return expectation.argumentProblem.map { "bad check: '\(trimmed)': \($0)" }
+    }
+
+    /// What is wrong with the argument for this kind, if anything.
+    public var argumentProblem: String? {
+        let words = argument?.split(separator: " ").map(String.init) ?? []
+        switch kind {
+        case .connections, .concurrent, .servedConcurrently, .udpDatagrams, .dataSegments, .keepAlive, .echoed,
+            .tcpDelivered, .udpToOpenPort, .udpLost:
+            guard let argument else { return nil }
+            guard let count = Int(argument), count >= 1 else {
+                return "\(kind.rawValue) takes a count of at least 1, not '\(argument)'"
+            }
+            return kind == .keepAlive && count < 2 ? "keep-alive needs 2 or more requests" : nil
+        case .handshake, .teardown, .timeWait, .reset, .refused, .portUnreachable:
+            return argument.map { "\(kind.rawValue) takes no argument, not '\($0)'" }
+        case .httpStatus:
+            guard let argument, let status = Int(argument), (100...999).contains(status) else {
+                return "http-status takes a three-digit status code"
+            }
+            return nil
+        case .httpHeader:
+            return words.count == 1 ? nil : "http-header takes one field name"
+        case .httpRequest:
+            return (1...2).contains(words.count) ? nil : "http-request takes METHOD [TARGET]"
+        case .httpExchange:
+            guard (3...4).contains(words.count), let status = Int(words[2]), (100...999).contains(status) else {
+                return "http-exchange takes METHOD TARGET STATUS [VERSION], e.g. GET / 200 HTTP/1.1"
+            }
+            if words.count == 4, !words[3].hasPrefix("HTTP/") { return "the version is written HTTP/1.1" }
+            return nil
+        case .framed:
+            let schemes = FramingScheme.allCases.map(\.rawValue)
+            guard words.count == 1, FramingScheme(rawValue: words[0]) != nil else {
+                return "framed takes one of \(schemes.joined(separator: ", "))"
+            }
+            return nil
+        }
     }
 
     public var number: Int { argument.flatMap { Int($0) } ?? 1 }
@@ -81,6 +155,12 @@ public struct Expectation: Sendable, Equatable {
         case .udpDatagrams: "\(number) UDP datagram\(number == 1 ? "" : "s")"
         case .portUnreachable: "an ICMP port unreachable"
         case .dataSegments: "\(number) data segments from one side of a connection"
+        case .echoed: "the bytes echoed equal the bytes sent (回显)"
+        case .tcpDelivered: "\(number) bytes delivered by TCP in order, with no hole, then FIN"
+        case .framed: "every message framed (\(FramingScheme(rawValue: argument ?? "")?.name ?? "?")) and whole (分帧)"
+        case .httpExchange: "\(exchangeWords.request) answered with \(exchangeWords.response)"
+        case .udpToOpenPort: "\(number) UDP datagram\(number == 1 ? "" : "s") to a port with a receiver"
+        case .udpLost: "\(number) UDP datagram\(number == 1 ? "" : "s") lost in the relay and never resent (丢包)"
         }
     }
 
@@ -95,7 +175,11 @@ public struct Expectation: Sendable, Equatable {
             }
             return (true, "stream \(connection.stream): \(connection.client) → \(connection.server)")
         case .teardown:
-            guard let connection = connections.first(where: { $0.finFrom.count == 2 }) else {
+            // A polite close: a FIN each way, and no RST cutting it short.
+            guard let connection = connections.first(where: { $0.finFrom.count == 2 && !$0.reset }) else {
+                if let reset = connections.first(where: { $0.finFrom.count == 2 }) {
+                    return (false, "stream \(reset.stream) has a FIN from each side, but ended with RST")
+                }
                 let one = connections.first { !$0.finFrom.isEmpty }
                 return (false, one == nil ? "no FIN" : "a FIN from one side only")
             }
@@ -114,7 +198,12 @@ public struct Expectation: Sendable, Equatable {
             return (!resets.isEmpty, "\(resets.count) connection\(resets.count == 1 ? "" : "s") reset")
         case .refused:
             let refused = connections.filter { $0.reset && $0.synSeen && !$0.clientStates.contains(.established) }
-            return (!refused.isEmpty, refused.isEmpty ? "no SYN answered by RST" : "\(refused.count) refused")
+            let ports = Set(refused.map(\.serverPort)).sorted().map(String.init)
+            return (
+                !refused.isEmpty,
+                refused.isEmpty
+                    ? "no SYN answered by RST" : "\(refused.count) refused (port \(ports.joined(separator: ", ")))"
+            )
         case .httpRequest:
             let wanted = argument?.split(separator: " ").map(String.init) ?? []
             let messages = facts.http.filter { !$0.isMalformed }
@@ -138,8 +227,7 @@ public struct Expectation: Sendable, Equatable {
             let passed = facts.http.contains { !$0.isMalformed && $0.head?.has(name) == true }
             return (passed, (passed ? "found" : "no message carried \(name)") + Self.malformedNote(facts.http))
         case .keepAlive:
-            let most = connections.map(\.httpRequests).max() ?? 0
-            return (most >= 2, "at most \(most) request\(most == 1 ? "" : "s") on one connection")
+            return evaluateKeepAlive(facts)
         case .connections:
             return (connections.count >= number, "\(connections.count) connection\(connections.count == 1 ? "" : "s")")
         case .concurrent:
@@ -157,10 +245,18 @@ public struct Expectation: Sendable, Equatable {
         case .udpDatagrams:
             return (facts.udpDatagrams >= number, "\(facts.udpDatagrams) datagram\(facts.udpDatagrams == 1 ? "" : "s")")
         case .portUnreachable:
-            return (facts.portUnreachable > 0, "\(facts.portUnreachable) ICMP port unreachable")
+            let ports = Set(facts.unreachablePorts.compactMap { $0 }).sorted().map(String.init)
+            let quoted = ports.isEmpty ? "" : ", quoting a datagram to port \(ports.joined(separator: ", "))"
+            return (facts.portUnreachable > 0, "\(facts.portUnreachable) ICMP port unreachable" + quoted)
         case .dataSegments:
             let most = connections.flatMap { $0.dataSegments.values }.max() ?? 0
             return (most >= number, "at most \(most) data segments from one side")
+        case .echoed: return evaluateEcho(facts)
+        case .tcpDelivered: return evaluateDelivered(facts)
+        case .framed: return evaluateFraming(facts)
+        case .httpExchange: return evaluateExchange(facts)
+        case .udpToOpenPort: return evaluateOpenPort(facts)
+        case .udpLost: return evaluateLoss(facts)
         }
     }
 }

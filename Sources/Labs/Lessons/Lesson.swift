@@ -67,14 +67,13 @@ public struct Lesson: Sendable {
     }
 
     /// Lines of the check block that are not `capture:`, a comment, or an `expect` of a known
-    /// kind: a typo there would silently drop a check, so `lesson check` refuses the lesson.
+    /// kind with an argument it can use: a typo there would silently drop a check, so
+    /// `lesson check` refuses the lesson.
     public var checkProblems: [String] {
         blocks.filter { $0.language == "check" }.flatMap(\.lines).compactMap { line in
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix("capture:") { return nil }
-            if Expectation(line: trimmed) != nil { return nil }
-            let known = Expectation.Kind.allCases.map(\.rawValue).joined(separator: ", ")
-            return "not a check: '\(trimmed)' (a check is `expect KIND [ARG]: hint`, KIND one of \(known))"
+            return Expectation.problem(line: trimmed)
         }
     }
 

@@ -1,0 +1,109 @@
+import Foundation
+import Labs
+import XCTest
+
+/// Every lesson's check grades the lesson's point: its bundled capture passes, and a capture
+/// of the mistake the lesson teaches (recorded by captures/record.sh beside it) fails exactly
+/// the checks that mistake breaks, each saying what was found and printing its advice.
+final class LessonFailureModeTests: XCTestCase {
+    struct FailureMode {
+        var lesson: Int
+        var capture: String
+        /// The kinds (and arguments) of the checks that must fail, in the lesson's order.
+        var failing: [String]
+        /// What each failing check must report having found.
+        var found: [String]
+    }
+
+    static let modes: [FailureMode] = [
+        .init(
+            lesson: 1, capture: "captures/lesson-01-no-listener.pcap", failing: ["handshake", "echoed"],
+            found: ["a SYN, but not the whole handshake", "no connection carried bytes from its client"]),
+        .init(
+            lesson: 2, capture: "captures/lesson-02-unread-close.pcap", failing: ["echoed", "teardown"],
+            found: ["the echo stops after byte", "(the connection was reset)"]),
+        .init(
+            lesson: 3, capture: "captures/lesson-03-lowercase-method.pcap",
+            failing: ["http-exchange DELETE /notes.txt 405", "http-header Allow"],
+            found: ["delete /notes.txt → 501", "(method names are case-sensitive)", "no message carried Allow"]),
+        .init(
+            lesson: 4, capture: "captures/lesson-04-serial-timeout.pcap", failing: ["served-concurrently 2"],
+            found: ["came after the client had given up"]),
+        .init(
+            lesson: 5, capture: "captures/lesson-05-closed-first.pcap", failing: ["keep-alive 2"],
+            found: ["2 requests on one connection", "1 answered: the server closed before answering the rest"]),
+        .init(
+            lesson: 6, capture: "captures/lesson-06-no-empty-line.pcap",
+            failing: ["http-exchange GET /notes.txt 200 HTTP/1.1"],
+            found: ["the client sent \"GET /notes.txt HTTP/1.0\\r\\n\" but never the empty line"]),
+        .init(
+            lesson: 7, capture: "captures/lesson-07-no-receiver.pcap", failing: ["udp-to-open-port 3"],
+            found: ["no datagram to a port with a receiver", "answered by port unreachable"]),
+        .init(
+            lesson: 8, capture: "captures/lesson-08-one-port.pcap", failing: ["refused"],
+            found: ["no SYN answered by RST"]),
+        .init(
+            lesson: 9, capture: "captures/lesson-09-unframed.pcap", failing: ["framed file"],
+            found: ["these bytes are not framed", "the receiver refused"]),
+        .init(
+            lesson: 10, capture: "captures/lesson-10-no-loss.pcap", failing: ["udp-lost 1"],
+            found: ["0 lost"]),
+    ]
+
+    func testEveryLessonPassesItsCaptureAndFailsItsFailureMode() throws {
+        let lessons = try Lesson.all(in: LessonTests.lessonsDirectory)
+        XCTAssertEqual(Set(Self.modes.map(\.lesson)), Set(lessons.map(\.number)), "one failure mode per lesson")
+        var report: [String] = []
+        for mode in Self.modes {
+            let lesson = try XCTUnwrap(lessons.first { $0.number == mode.lesson })
+            let names = lesson.expectations.map {
+                [$0.kind.rawValue, $0.argument].compactMap { $0 }.joined(separator: " ")
+            }
+            let bundled = try XCTUnwrap(lesson.bundledCapture)
+            let pass = try Harness.run(["lesson", "check", String(mode.lesson), "--capture", bundled])
+            XCTAssertEqual(pass.status, 0, "lesson \(mode.lesson) on \(bundled):\n\(pass.stdout)\(pass.stderr)")
+
+            let fail = try Harness.run(["lesson", "check", String(mode.lesson), "--capture", mode.capture])
+            XCTAssertEqual(fail.status, 1, "lesson \(mode.lesson) on \(mode.capture):\n\(fail.stdout)\(fail.stderr)")
+            // The verdict prints one line per expectation, in the lesson's order.
+            let lines = fail.stdout.split(separator: "\n").map(String.init)
+            let verdicts = lines.filter { $0.hasPrefix("✓") || $0.hasPrefix("✗") }
+            XCTAssertEqual(verdicts.count, names.count, fail.stdout)
+            let failed = zip(names, verdicts).filter { $0.1.hasPrefix("✗") }
+            XCTAssertEqual(failed.map(\.0), mode.failing, "lesson \(mode.lesson) on \(mode.capture):\n\(fail.stdout)")
+            let failedText = failed.map(\.1).joined(separator: "\n")
+            for found in mode.found {
+                XCTAssertTrue(failedText.contains(found), "lesson \(mode.lesson): '\(found)' not in\n\(failedText)")
+            }
+            for (expectation, name) in zip(lesson.expectations, names) where mode.failing.contains(name) {
+                XCTAssertTrue(
+                    fail.stdout.contains("  • " + expectation.hint), "lesson \(mode.lesson): advice for \(name)")
+            }
+            report.append(
+                "lesson \(mode.lesson): \(bundled) passes; \(mode.capture) fails \(mode.failing.joined(separator: ", "))"
+            )
+        }
+        print("\nLESSON FAILURE MODES:\n  " + report.joined(separator: "\n  "))
+    }
+
+    /// A bad argument is an error, like an unknown kind: never a check that cannot pass.
+    func testBadArgumentsAreErrors() {
+        let bad = [
+            "expect echoed two: x", "expect framed zip: x", "expect http-exchange GET /: x",
+            "expect http-exchange GET / abc: x", "expect http-exchange GET / 200 1.1: x", "expect keep-alive 1: x",
+            "expect refused 3: x", "expect http-status 20: x", "expect udp-lost 0: x", "expect http-header: x",
+        ]
+        for line in bad {
+            XCTAssertNil(Expectation(line: line), line)
+            let problem = Expectation.problem(line: line)
+            XCTAssertTrue(problem?.hasPrefix("bad check: '\(line)'") == true, "\(line): \(problem ?? "nil")")
+        }
+        for line in [
+            "expect echoed: x", "expect echoed 12: x", "expect framed json-header: x", "expect keep-alive: x",
+            "expect http-exchange GET / 200 HTTP/1.1: x", "expect udp-to-open-port 3: x",
+        ] {
+            XCTAssertNotNil(Expectation(line: line), line)
+            XCTAssertNil(Expectation.problem(line: line), line)
+        }
+    }
+}
