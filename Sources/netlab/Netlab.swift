@@ -18,12 +18,14 @@ struct Netlab: ParsableCommand {
 
             Look at captures:  sniff -r, follow, stats, ladder
             Run programs:      server http|echo|chat|files, client tcp|http, udp, send-file, resolve
+            Grade your own:    probe http URL (checks your server, with the wire evidence)
             Experiments:       stick demo (sticky packets), compare (TCP vs UDP under loss), udp demo
             """,
         version: "0.1.0",
         subcommands: [
             TourCommand.self, LessonCommand.self, Sniff.self, Follow.self, Stats.self, Ladder.self, Server.self,
             Client.self, UDP.self, SendFile.self, Resolve.self, Stick.self, Compare.self,
+            Probe.self,
         ]
     )
 
