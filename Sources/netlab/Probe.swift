@@ -20,7 +20,8 @@ extension ProbeGroup: ExpressibleByArgument {}
 struct ProbeHTTP: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "http",
-        abstract: "Check an HTTP server you wrote (any language): basics, byte stream, connections, concurrency, safety.",
+        abstract:
+            "Check an HTTP server you wrote (any language): basics, byte stream, connections, concurrency, safety.",
         discussion: """
             Follows the links from / to find a small file, a directory and a large file, then runs
             each check on fresh connections and reports what was expected, what happened, why it
@@ -52,10 +53,14 @@ struct ProbeHTTP: ParsableCommand {
     @Option(help: "Seconds to wait for each answer.")
     var timeout = 5.0
 
-    @Option(help: ArgumentHelp("A path larger than 1 MiB on the server (for the vanished-client check).", valueName: "PATH"))
+    @Option(
+        help: ArgumentHelp("A path larger than 1 MiB on the server (for the vanished-client check).", valueName: "PATH")
+    )
     var large: String?
 
-    @Option(help: ArgumentHelp("A local file outside the served tree whose first line must never come back.", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "A local file outside the served tree whose first line must never come back.", valueName: "FILE"))
     var sentinel = "/etc/passwd"
 
     @Flag(help: "Do not capture packets even when allowed (bytes only).")

@@ -14,8 +14,10 @@ final class ProbeCommandTests: XCTestCase {
         defer { server.stop() }
         let url = "http://127.0.0.1:\(server.port)/"
         let result = try Harness.run(
-            ["probe", "http", url, "--json", "--only", "safety", "--timeout", "4", "--sentinel", site.sentinel.path,
-             "--no-capture"], timeout: 120)
+            [
+                "probe", "http", url, "--json", "--only", "safety", "--timeout", "4", "--sentinel", site.sentinel.path,
+                "--no-capture",
+            ], timeout: 120)
         XCTAssertEqual(result.status, 1, result.stderr)
         let object = try XCTUnwrap(
             try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
@@ -33,8 +35,11 @@ final class ProbeCommandTests: XCTestCase {
         let server = try ServerProcess(["server", "http", "--root", site.root.path, "--port", "0", "--model", "events"])
         defer { server.stop() }
         let result = try Harness.run(
-            ["probe", "http", "http://127.0.0.1:\(server.port)/", "--only", "basics", "--only", "stream", "--timeout", "4",
-             "--no-capture"], timeout: 120)
+            [
+                "probe", "http", "http://127.0.0.1:\(server.port)/", "--only", "basics", "--only", "stream",
+                "--timeout", "4",
+                "--no-capture",
+            ], timeout: 120)
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         XCTAssert(result.stdout.contains("Score: 11/11 checks passed"), result.stdout)
         XCTAssertFalse(result.stdout.contains("\u{1B}["), "colour escapes on a pipe")

@@ -25,10 +25,15 @@ final class ProbeReaderTests: XCTestCase {
         let count = Int.random(in: 1...4, using: &generator)
         for index in 0..<count {
             let status = [200, 404, 301, 403][Int.random(in: 0..<4, using: &generator)]
-            let body = (0..<Int.random(in: 0...3000, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let body = (0..<Int.random(in: 0...3000, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
+            }
             let head = Int.random(in: 0..<6, using: &generator) == 0
             let last = index == count - 1
-            let kind = head ? 0 : last && Int.random(in: 0..<4, using: &generator) == 0 ? 3 : Int.random(in: 1...2, using: &generator)
+            let kind =
+                head
+                ? 0
+                : last && Int.random(in: 0..<4, using: &generator) == 0 ? 3 : Int.random(in: 1...2, using: &generator)
             var text = "HTTP/1.1 \(status) Reason \(index)\r\nContent-Type: application/octet-stream\r\n"
             switch kind {
             case 0, 1: text += "Content-Length: \(body.count)\r\n"
@@ -108,7 +113,8 @@ final class ProbeReaderTests: XCTestCase {
         }
         listener.close()
         XCTAssert(disagreements.isEmpty, "\(disagreements.count) disagreements: \(disagreements.prefix(10))")
-        print("probe reader: \(cases.count) connections, \(cases.map(\.responses.count).reduce(0, +)) responses, "
-            + "\(cases.map(\.pieces.count).reduce(0, +)) pieces, \(disagreements.count) disagreements")
+        print(
+            "probe reader: \(cases.count) connections, \(cases.map(\.responses.count).reduce(0, +)) responses, "
+                + "\(cases.map(\.pieces.count).reduce(0, +)) pieces, \(disagreements.count) disagreements")
     }
 }

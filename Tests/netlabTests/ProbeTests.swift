@@ -171,7 +171,9 @@ final class ProbeTests: XCTestCase {
             for result in report.results where result.status == .failed && result.exchanges.isEmpty {
                 failures.append("\(test.flaw): \(result.id) failed without evidence")
             }
-            print("probe fixture \(test.flaw): \(report.passed)/\(report.passed + report.failed) passed, failed \(failed.sorted())")
+            print(
+                "probe fixture \(test.flaw): \(report.passed)/\(report.passed + report.failed) passed, failed \(failed.sorted())"
+            )
         }
         XCTAssert(failures.isEmpty, failures.joined(separator: "\n"))
     }
@@ -180,7 +182,9 @@ final class ProbeTests: XCTestCase {
         let site = try Site()
         var failures: [String] = []
         for model in ["fork", "threads", "events", "serial"] {
-            let server = try ServerProcess(["server", "http", "--root", site.root.path, "--port", "0", "--model", model])
+            let server = try ServerProcess([
+                "server", "http", "--root", site.root.path, "--port", "0", "--model", model,
+            ])
             defer { server.stop() }
             let report = try probe(port: server.port, site: site)
             let expected: Set<String> = model == "serial" ? ["concurrency.idle-client", "concurrency.parallel"] : []
@@ -188,9 +192,15 @@ final class ProbeTests: XCTestCase {
             if Set(report.failedIDs) != expected || !skipped.isEmpty {
                 failures.append("\(model): failed \(report.failedIDs), skipped \(skipped)\n" + describe(report))
             }
-            if model == "serial" && !report.model.hasPrefix("serial") { failures.append("serial: model \(report.model)") }
-            if model != "serial" && !report.model.hasPrefix("concurrent") { failures.append("\(model): model \(report.model)") }
-            print("probe netlab \(model): \(report.passed)/\(report.passed + report.failed) passed; model: \(report.model)")
+            if model == "serial" && !report.model.hasPrefix("serial") {
+                failures.append("serial: model \(report.model)")
+            }
+            if model != "serial" && !report.model.hasPrefix("concurrent") {
+                failures.append("\(model): model \(report.model)")
+            }
+            print(
+                "probe netlab \(model): \(report.passed)/\(report.passed + report.failed) passed; model: \(report.model)"
+            )
         }
         XCTAssert(failures.isEmpty, failures.joined(separator: "\n"))
     }

@@ -12,7 +12,9 @@ enum ByteStreamChecks {
         expected: "200, however the request is cut (here: one byte per segment, 5 ms apart)",
         why: "lesson 9: recv() returns what has arrived, not a message; read until the blank line"
     ) { context in
-        guard let connection = context.connect("the request one byte at a time") else { return .fail("could not connect") }
+        guard let connection = context.connect("the request one byte at a time") else {
+            return .fail("could not connect")
+        }
         defer { connection.close() }
         let request = context.request("GET", context.file)
         guard connection.sendSlowly(request, pause: 0.005) else {
@@ -56,12 +58,15 @@ enum ByteStreamChecks {
         let body = Array("name=ada&lang=swift".utf8)
         _ = connection.send(
             context.request(
-                "POST", context.file, extra: ["Content-Type: application/x-www-form-urlencoded", "Content-Length: \(body.count)"]),
+                "POST", context.file,
+                extra: ["Content-Type: application/x-www-form-urlencoded", "Content-Length: \(body.count)"]),
             expecting: ["POST"])
         sleep(seconds: 0.3)
         _ = connection.send(body, expecting: [])
         let first = connection.readResponse(to: "POST", deadline: context.deadline)
-        guard let answer = first.response else { return .fail("to the POST: \(first.summary)", [connection.exchange()]) }
+        guard let answer = first.response else {
+            return .fail("to the POST: \(first.summary)", [connection.exchange()])
+        }
         if !answer.head.keepAlive || connection.sawEnd {
             return .pass("\(answer.status) to the POST, then the server closed (allowed)")
         }
@@ -81,7 +86,8 @@ enum ByteStreamChecks {
         why: "RFC 9112 §5: the head ends at the empty line, not at the end of the first read"
     ) { context in
         let fields = (0..<20).map { "X-Probe-\($0): " + String(repeating: "abcdefghij", count: 30) }
-        let (outcome, exchange) = context.exchange("a 6 KiB header block", context.request("GET", context.file, extra: fields))
+        let (outcome, exchange) = context.exchange(
+            "a 6 KiB header block", context.request("GET", context.file, extra: fields))
         guard let response = outcome.response, response.status == 200 else {
             return .fail("\(outcome.summary) to a \(exchange.sent.count)-byte request head", [exchange])
         }

@@ -66,7 +66,9 @@ enum ConnectionChecks {
         rude.reset()
         sleep(seconds: 0.2)
         let (outcome, exchange) = context.exchange("the next client", context.request("GET", context.file))
-        let gone = ProbeExchange(label: "half a request, then RST", sent: rude.sent, received: rude.received, ending: "reset by the probe", localPort: port)
+        let gone = ProbeExchange(
+            label: "half a request, then RST", sent: rude.sent, received: rude.received, ending: "reset by the probe",
+            localPort: port)
         guard let response = outcome.response, response.status == 200 else {
             return .fail("after the reset, the next client got: \(outcome.summary)", [gone, exchange])
         }
@@ -92,19 +94,24 @@ enum ConnectionChecks {
             return .fail("could not resolve \(target.host)")
         }
         socket.setOption(level: SOL_SOCKET, name: SO_RCVBUF, value: 4096)
-        guard (try? socket.connect(to: address, timeout: context.timeout)) != nil else { return .fail("could not connect") }
+        guard (try? socket.connect(to: address, timeout: context.timeout)) != nil else {
+            return .fail("could not connect")
+        }
         let request = context.request("GET", large)
         let port = socket.localPort
         try? socket.sendAll(request)
         var received: [UInt8] = []
-        if (try? socket.wait(for: .readable, timeout: context.timeout)) == true, let chunk = try? socket.receive(limit: 2048) {
+        if (try? socket.wait(for: .readable, timeout: context.timeout)) == true,
+            let chunk = try? socket.receive(limit: 2048)
+        {
             received = chunk
         }
         sleep(seconds: 0.2)
         socket.close()  // unread data waiting: the kernel answers with RST
         sleep(seconds: 0.5)
         let gone = ProbeExchange(
-            label: "GET \(large) (\(context.resources.largeSize) bytes), read \(received.count), then close", sent: request,
+            label: "GET \(large) (\(context.resources.largeSize) bytes), read \(received.count), then close",
+            sent: request,
             received: received, ending: "closed by the probe mid-response", localPort: port)
         let (outcome, exchange) = context.exchange("the next client", context.request("GET", context.file))
         guard let response = outcome.response, response.status == 200 else {
@@ -113,6 +120,8 @@ enum ConnectionChecks {
                 ? " (the server is gone: did SIGPIPE kill it?)" : ""
             return .fail("after the vanished client, the next one got: \(outcome.summary)\(hint)", [gone, exchange])
         }
-        return .pass("200 for the next client (the vanished one left \(context.resources.largeSize - received.count) bytes unread)")
+        return .pass(
+            "200 for the next client (the vanished one left \(context.resources.largeSize - received.count) bytes unread)"
+        )
     }
 }

@@ -87,7 +87,8 @@ public struct HTTPProbe {
             captureNote: captureNote)
         report.resources["file"] = resources.file ?? "none found (using /)"
         report.resources["directory"] = resources.directory
-        report.resources["large"] = resources.large.map { "\($0) (\(resources.largeSize) bytes)" } ?? (resources.note ?? "none")
+        report.resources["large"] =
+            resources.large.map { "\($0) (\(resources.largeSize) bytes)" } ?? (resources.note ?? "none")
         report.resources["sentinel"] = context.sentinel?.path ?? "unreadable: \(sentinel)"
         return report
     }

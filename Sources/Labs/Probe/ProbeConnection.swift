@@ -42,7 +42,8 @@ enum ReadOutcome {
         switch self {
         case .response(let response):
             "\(response.head.version) \(response.status) \(response.head.reason ?? "")"
-        case .closed(let partial): partial ? "the server closed in the middle of a response" : "the server closed without answering"
+        case .closed(let partial):
+            partial ? "the server closed in the middle of a response" : "the server closed without answering"
         case .reset: "the connection was reset (RST) without an answer"
         case .timedOut(let partial): partial ? "a response began but did not complete in time" : "no answer in time"
         case .broken(let error): "an unreadable response: \(error.reason)"
@@ -147,7 +148,9 @@ final class ProbeConnection {
             if chunk.isEmpty {
                 sawEnd = true
                 for event in parser.finish() {
-                    if case .end = event, let head { return .response(ProbeResponse(head: head, body: body, framing: .close)) }
+                    if case .end = event, let head {
+                        return .response(ProbeResponse(head: head, body: body, framing: .close))
+                    }
                 }
                 return .closed(partial: head != nil || parser.isInsideMessage)
             }

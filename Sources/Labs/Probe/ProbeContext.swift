@@ -73,7 +73,10 @@ final class ProbeContext {
     /// Connects, sends `bytes`, reads one response: the outcome and the exchange.
     func exchange(_ label: String, _ bytes: [UInt8], method: String = "GET") -> (ReadOutcome, ProbeExchange) {
         guard let connection = connect(label) else {
-            return (.closed(partial: false), ProbeExchange(label: label, sent: [], received: [], ending: "refused", localPort: 0))
+            return (
+                .closed(partial: false),
+                ProbeExchange(label: label, sent: [], received: [], ending: "refused", localPort: 0)
+            )
         }
         defer { connection.close() }
         _ = connection.send(bytes, expecting: [method])

@@ -15,7 +15,9 @@ final class ProbeEvidence {
     /// nil when capturing is not allowed here.
     static func start(target: HTTPURL) -> ProbeEvidence? {
         let loopback = target.host.hasPrefix("127.") || target.host == "::1" || target.host == "localhost"
-        guard let capture = try? BackgroundCapture.start(interface: loopback ? "lo" : "any", filter: "tcp port \(target.port)")
+        guard
+            let capture = try? BackgroundCapture.start(
+                interface: loopback ? "lo" : "any", filter: "tcp port \(target.port)")
         else { return nil }
         sleep(seconds: 0.05)
         return ProbeEvidence(capture: capture)
@@ -25,17 +27,20 @@ final class ProbeEvidence {
 
     /// tcpdump lines and ladder rows of the frames to or from `ports` between `from` and `to`
     /// (wall-clock seconds, as libpcap stamps frames).
-    func render(_ frames: [BackgroundCapture.Frame], ports: Set<UInt16>, from: Double, to: Double) -> ([String], [String]) {
+    func render(_ frames: [BackgroundCapture.Frame], ports: Set<UInt16>, from: Double, to: Double) -> (
+        [String], [String]
+    ) {
         guard !ports.isEmpty else { return ([], []) }
         var selector = CaptureAnalyzer()
         var chosen: [BackgroundCapture.Frame] = []
         for frame in frames {
             var segment: TCPSegment?
             frame.bytes.withUnsafeBytes { raw in
-                segment = selector.add(
-                    ByteView(raw), linkType: capture.linkType, wireLength: frame.wireLength, seconds: frame.seconds,
-                    microseconds: frame.microseconds
-                ).segment
+                segment =
+                    selector.add(
+                        ByteView(raw), linkType: capture.linkType, wireLength: frame.wireLength, seconds: frame.seconds,
+                        microseconds: frame.microseconds
+                    ).segment
             }
             guard frame.time >= from - 0.05, frame.time <= to + 0.5, let segment,
                 ports.contains(segment.sourcePort) || ports.contains(segment.destinationPort)

@@ -11,7 +11,8 @@ public enum ProbeJSON {
         out += "\"model\":\(quote(report.model)),"
         out += "\"capture\":\(report.captureNote.map(quote) ?? "true"),"
         out += "\"resources\":{"
-        out += report.resources.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\(quote($0.value))" }.joined(separator: ",")
+        out += report.resources.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\(quote($0.value))" }.joined(
+            separator: ",")
         out += "},\"checks\":["
         out += report.results.map(render).joined(separator: ",")
         return out + "]}\n"

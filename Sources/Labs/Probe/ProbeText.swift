@@ -53,7 +53,8 @@ public struct ProbeText {
         for exchange in result.exchanges {
             out += "       \(paint(exchange.label, "1")) (local port \(exchange.localPort)):\n"
             out += "         sent \(exchange.sent.count) bytes: \(Self.excerpt(exchange.sent))\n"
-            out += "         received \(exchange.received.count) bytes, \(exchange.ending): \(Self.excerpt(exchange.received))\n"
+            out +=
+                "         received \(exchange.received.count) bytes, \(exchange.ending): \(Self.excerpt(exchange.received))\n"
         }
         if !result.frames.isEmpty {
             out += "       frames (tcpdump -nn):\n"

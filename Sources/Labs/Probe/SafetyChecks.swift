@@ -33,7 +33,8 @@ enum SafetyChecks {
         var leaks: [String] = []
         var evidence: [ProbeExchange] = []
         for (spelling, path) in traversalPaths(to: sentinel.path) {
-            let (outcome, exchange) = context.exchange("traversal: \(spelling)", context.request("GET", path, extra: ["Connection: close"]))
+            let (outcome, exchange) = context.exchange(
+                "traversal: \(spelling)", context.request("GET", path, extra: ["Connection: close"]))
             if let response = outcome.response, contains(response.body, Array(sentinel.firstLine.utf8)) {
                 leaks.append("\(spelling) → \(response.status)")
                 evidence.append(exchange)
@@ -58,7 +59,10 @@ enum SafetyChecks {
     static let absurdRequests: [(String, [UInt8])] = [
         ("not HTTP at all", Array("HELLO THERE\r\n\r\n".utf8)),
         ("binary bytes", [0x16, 0x03, 0x01, 0x00, 0xA5, 0x01, 0x00, 0x00, 0xA1, 0x03, 0x03, 0x0D, 0x0A, 0x0D, 0x0A]),
-        ("a 100 KB target", Array(("GET /" + String(repeating: "A", count: 100_000) + " HTTP/1.1\r\nHost: x\r\n\r\n").utf8)),
+        (
+            "a 100 KB target",
+            Array(("GET /" + String(repeating: "A", count: 100_000) + " HTTP/1.1\r\nHost: x\r\n\r\n").utf8)
+        ),
     ]
 
     static let absurd = ProbeCheck(
@@ -78,7 +82,8 @@ enum SafetyChecks {
                 evidence.append(exchange)
             }
         }
-        return problems.isEmpty ? .pass(answers.joined(separator: ", ")) : .fail(problems.joined(separator: "; "), evidence)
+        return problems.isEmpty
+            ? .pass(answers.joined(separator: ", ")) : .fail(problems.joined(separator: "; "), evidence)
     }
 
     static let survives = ProbeCheck(
@@ -86,7 +91,8 @@ enum SafetyChecks {
         expected: "GET of a file: 200",
         why: "one bad request must cost one connection, not the server"
     ) { context in
-        let (outcome, exchange) = context.exchange("GET after the hostile requests", context.request("GET", context.file))
+        let (outcome, exchange) = context.exchange(
+            "GET after the hostile requests", context.request("GET", context.file))
         guard let response = outcome.response, response.status == 200 else { return .fail(outcome.summary, [exchange]) }
         return .pass("200")
     }
