@@ -209,7 +209,7 @@ final class ProbeConnection {
     var ending: String {
         if sawReset { return "reset" }
         if sawEnd { return "closed by the server" }
-        return "still open when the probe stopped"
+        return "no close seen while the probe read"
     }
 
     func exchange(_ label: String? = nil) -> ProbeExchange {
