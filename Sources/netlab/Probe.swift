@@ -11,7 +11,7 @@ struct Probe: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
         abstract: "Grade your own server: run checks against it and show the wire evidence of each failure.",
-        subcommands: [ProbeHTTP.self]
+        subcommands: [ProbeHTTP.self, ProbeClient.self]
     )
 }
 
@@ -84,6 +84,59 @@ struct ProbeHTTP: ParsableCommand {
         probe.large = large
         probe.sentinel = sentinel
         probe.capture = !noCapture
+        let report = try probe.run()
+        var out = TextBuffer()
+        if json {
+            out.append(string: ProbeJSON.render(report))
+        } else {
+            let colour = Console.stdoutIsTerminal && getenv("NO_COLOR").map({ String(cString: $0).isEmpty }) ?? true
+            out.append(string: ProbeText(colour: colour).render(report))
+        }
+        _ = Console.write(&out)
+        if !report.allRequiredPassed { throw ExitCode(1) }
+    }
+}
+
+struct ProbeClient: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client",
+        abstract: "Check an HTTP client you wrote: run it against a netlab server that answers in five ways.",
+        discussion: """
+            Runs COMMAND once per scenario with {url} replaced by that scenario's URL (appended when
+            COMMAND has no {url}), against a loopback server that records each request and answers
+            with Content-Length on a connection it keeps open, chunked, a body ended by the close, a
+            body in three pieces 0.3 s apart, and a redirect (optional). The client must print the
+            whole body each time and finish; every request must have a proper request line, Host
+            and CRLF line endings.
+
+            Exit status: 0 when every required check passed, 1 when one failed.
+
+            Examples:
+              netlab probe client -- python3 my_client.py {url}
+              netlab probe client --timeout 10 -- ./myclient {url}
+              netlab probe client --json -- curl -s {url}
+            """
+    )
+
+    @Flag(help: "Print the report as one JSON object.")
+    var json = false
+
+    @Option(help: "Seconds the client has per scenario.")
+    var timeout = 5.0
+
+    @Argument(parsing: .postTerminator, help: "The client command; {url} is replaced by the URL to fetch.")
+    var command: [String] = []
+
+    func validate() throws {
+        if command.isEmpty {
+            throw ValidationError("give the client command after --, e.g. -- python3 client.py {url}")
+        }
+        if timeout <= 0 || timeout > 120 { throw ValidationError("--timeout must be between 0 and 120 seconds") }
+    }
+
+    func run() throws {
+        var probe = ClientProbe(command: command)
+        probe.timeout = timeout
         let report = try probe.run()
         var out = TextBuffer()
         if json {

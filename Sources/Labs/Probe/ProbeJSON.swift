@@ -5,7 +5,7 @@ import Inspect
 public enum ProbeJSON {
     public static func render(_ report: ProbeReport) -> String {
         var out = "{"
-        out += "\"target\":\(quote(report.target)),"
+        out += "\"command\":\(quote(report.command)),\"target\":\(quote(report.target)),"
         out += "\"passed\":\(report.passed),\"failed\":\(report.failed),\"skipped\":\(report.skipped),"
         out += "\"ok\":\(report.allRequiredPassed),"
         out += "\"model\":\(quote(report.model)),"

@@ -3,6 +3,8 @@
 /// the renderers (text, JSON) only read them.
 public enum ProbeGroup: String, Sendable, CaseIterable {
     case basics, stream, connections, concurrency, safety
+    /// `netlab probe client`: the student's client against netlab's recording server.
+    case client
 
     public var title: String {
         switch self {
@@ -11,6 +13,7 @@ public enum ProbeGroup: String, Sendable, CaseIterable {
         case .connections: "Connections"
         case .concurrency: "Concurrency"
         case .safety: "Safety"
+        case .client: "Client"
         }
     }
 }
@@ -76,6 +79,8 @@ public struct ProbeResult: Sendable {
 }
 
 public struct ProbeReport: Sendable {
+    /// What was probed: `http` (a server) or `client`.
+    public var command = "http"
     public var target: String
     public var results: [ProbeResult]
     /// The concurrency model the behaviour fits, in words.

@@ -13,8 +13,8 @@ public struct ProbeText {
     private func paint(_ text: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
 
     public func header(_ report: ProbeReport) -> String {
-        var lines = ["netlab probe http \(report.target)"]
-        for key in ["file", "directory", "large", "sentinel"] {
+        var lines = ["netlab probe \(report.command) \(report.target)"]
+        for key in ["file", "directory", "large", "sentinel", "server"] {
             if let value = report.resources[key] { lines.append("  \(key): \(value)") }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -31,7 +31,8 @@ public struct ProbeText {
         let (passed, ran) = report.score
         out += "\n" + paint("Score: \(passed)/\(ran) checks passed", report.allRequiredPassed ? "32;1" : "31;1")
         if report.skipped > 0 { out += " (\(report.skipped) skipped)" }
-        out += "\nConcurrency model: \(report.model)\n"
+        out += "\n"
+        if !report.model.isEmpty { out += "Concurrency model: \(report.model)\n" }
         if let note = report.captureNote { out += note + "\n" }
         if !report.allRequiredPassed {
             out += "Failed: " + report.failedIDs.joined(separator: ", ") + "\n"
@@ -43,7 +44,7 @@ public struct ProbeText {
         let mark: String
         switch result.status {
         case .passed: mark = paint("PASS", "32")
-        case .failed: mark = paint("FAIL", "31;1")
+        case .failed: mark = result.required ? paint("FAIL", "31;1") : paint("FAIL (optional)", "33")
         case .skipped: mark = paint("SKIP", "33")
         }
         var out = "  \(mark) \(result.title) [\(result.id)]: \(result.observed)\n"
@@ -51,7 +52,8 @@ public struct ProbeText {
         out += "       expected: \(result.expected)\n"
         out += "       why: \(result.why)\n"
         for exchange in result.exchanges {
-            out += "       \(paint(exchange.label, "1")) (local port \(exchange.localPort)):\n"
+            let port = exchange.localPort == 0 ? "" : " (local port \(exchange.localPort))"
+            out += "       \(paint(exchange.label, "1"))\(port):\n"
             out += "         sent \(exchange.sent.count) bytes: \(Self.excerpt(exchange.sent))\n"
             out +=
                 "         received \(exchange.received.count) bytes, \(exchange.ending): \(Self.excerpt(exchange.received))\n"
