@@ -68,7 +68,9 @@ struct ProbeHTTP: ParsableCommand {
 
     func validate() throws {
         if timeout <= 0 || timeout > 120 { throw ValidationError("--timeout must be between 0 and 120 seconds") }
-        if only.contains(.client) { throw ValidationError("'client' is `netlab probe client`, not a group of probe http") }
+        if only.contains(.client) {
+            throw ValidationError("'client' is `netlab probe client`, not a group of probe http")
+        }
         if let large, !large.hasPrefix("/") { throw ValidationError("--large takes a path starting with /") }
     }
 
