@@ -45,6 +45,25 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("\u{1B}["), "colour escapes on a pipe")
     }
 
+    /// Without a file larger than the socket buffers the vanished-client check cannot bite: it is
+    /// skipped with a reason naming --large, and a skip does not fail the run.
+    func testNoLargeFileSkipsTheVanishedClientCheck() throws {
+        let site = try ProbeTests.Site()
+        try FileManager.default.removeItem(at: site.root.appendingPathComponent("big.bin"))
+        let server = try ServerProcess(["server", "http", "--root", site.root.path, "--port", "0", "--model", "threads"])
+        defer { server.stop() }
+        var probe = HTTPProbe(target: try HTTPURL.parse("http://127.0.0.1:\(server.port)/"))
+        probe.timeout = 4
+        probe.only = [.connections]
+        probe.capture = false
+        let report = try probe.run()
+        let vanish = try XCTUnwrap(report.results.first { $0.id == "connections.after-vanish" })
+        XCTAssertEqual(vanish.status, .skipped)
+        XCTAssert(vanish.observed.contains("--large"), vanish.observed)
+        XCTAssertEqual(report.results.map(\.status), [.passed, .passed, .passed, .skipped])
+        XCTAssert(report.allRequiredPassed)
+    }
+
     func testNothingListeningIsUnavailable() throws {
         let listener = try Socket.listen(host: "127.0.0.1", port: 0)
         let port = listener.localPort
