@@ -50,7 +50,9 @@ final class ProbeCommandTests: XCTestCase {
     func testNoLargeFileSkipsTheVanishedClientCheck() throws {
         let site = try ProbeTests.Site()
         try FileManager.default.removeItem(at: site.root.appendingPathComponent("big.bin"))
-        let server = try ServerProcess(["server", "http", "--root", site.root.path, "--port", "0", "--model", "threads"])
+        let server = try ServerProcess([
+            "server", "http", "--root", site.root.path, "--port", "0", "--model", "threads",
+        ])
         defer { server.stop() }
         var probe = HTTPProbe(target: try HTTPURL.parse("http://127.0.0.1:\(server.port)/"))
         probe.timeout = 4
