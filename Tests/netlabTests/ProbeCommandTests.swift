@@ -28,6 +28,7 @@ final class ProbeCommandTests: XCTestCase {
         let evidence = try XCTUnwrap(traversal["evidence"] as? [[String: Any]])
         XCTAssert(evidence.contains { ($0["received"] as? String)?.contains(site.sentinelLine) == true }, "\(evidence)")
         XCTAssertEqual(object["ok"] as? Bool, false)
+        XCTAssertEqual(object["capture_note"] as? String, "no frames (--no-capture)")
     }
 
     func testHumanReportPassesWithoutColourWhenNotATerminal() throws {

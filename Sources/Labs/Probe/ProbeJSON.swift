@@ -9,7 +9,8 @@ public enum ProbeJSON {
         out += "\"passed\":\(report.passed),\"failed\":\(report.failed),\"skipped\":\(report.skipped),"
         out += "\"ok\":\(report.allRequiredPassed),"
         out += "\"model\":\(quote(report.model)),"
-        out += "\"capture\":\(report.captureNote.map(quote) ?? "true"),"
+        // null when the frames were captured; otherwise why not.
+        out += "\"capture_note\":\(report.captureNote.map(quote) ?? "null"),"
         out += "\"resources\":{"
         out += report.resources.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\(quote($0.value))" }.joined(
             separator: ",")
