@@ -18,7 +18,7 @@ struct Netlab: ParsableCommand {
 
             Look at captures:  sniff -r, follow, stats, ladder
             Run programs:      server http|echo|chat|files, client tcp|http, udp, send-file, resolve
-            Grade your own:    probe http URL (checks your server, with the wire evidence)
+            Grade your own:    probe http URL, probe client -- CMD {url} (with the wire evidence)
             Experiments:       stick demo (sticky packets), compare (TCP vs UDP under loss), udp demo
             """,
         version: "0.1.0",

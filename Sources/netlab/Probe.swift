@@ -15,7 +15,10 @@ struct Probe: ParsableCommand {
     )
 }
 
-extension ProbeGroup: ExpressibleByArgument {}
+extension ProbeGroup: ExpressibleByArgument {
+    /// `client` is a command of its own (`probe client`), not a group of `probe http`.
+    public static var allValueStrings: [String] { allCases.filter { $0 != .client }.map(\.rawValue) }
+}
 
 struct ProbeHTTP: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,21 +26,24 @@ struct ProbeHTTP: ParsableCommand {
         abstract:
             "Check an HTTP server you wrote (any language): basics, byte stream, connections, concurrency, safety.",
         discussion: """
-            Follows the links from / to find a small file, a directory and a large file, then runs
-            each check on fresh connections and reports what was expected, what happened, why it
-            matters, and for every failure the exact bytes sent and received. With root or
-            CAP_NET_RAW it also captures on the loopback interface and shows each failed check's
-            frames as tcpdump lines and a ladder. Nothing is ever written on the server.
+            Follows the links from / to find a small file, a directory and a
+            large file, then runs each check on fresh connections and reports
+            what was expected, what happened, why it matters, and for every
+            failure the exact bytes sent and received. With root or CAP_NET_RAW
+            it also captures on the loopback interface and shows each failed
+            check's frames as tcpdump lines and a ladder. Nothing is ever
+            written on the server.
 
-            Groups: basics, stream, connections, concurrency, safety (--only, repeatable).
-            Exit status: 0 when every required check passed, 1 when one failed,
-            69 when nothing answers at URL, 64 for a bad URL or option.
+            Groups: basics, stream, connections, concurrency, safety (--only,
+            repeatable). Exit status: 0 when every required check passed, 1 when
+            one failed, 69 when nothing answers at URL, 64 for a bad option.
 
             Examples:
-              python3 my_server.py 8000 &  netlab probe http http://127.0.0.1:8000/
+              netlab probe http http://127.0.0.1:8000/
               sudo netlab probe http http://127.0.0.1:8000/ --only stream     # with frames
               netlab probe http http://127.0.0.1:8000/ --json > report.json
-              netlab probe http http://127.0.0.1:8000/ --large /big.iso --sentinel ~/secret.txt
+              netlab probe http http://127.0.0.1:8000/ --large /big.iso
+              netlab probe http http://127.0.0.1:8000/ --sentinel ~/secret.txt
             """
     )
 
@@ -105,12 +111,14 @@ struct ProbeClient: ParsableCommand {
         commandName: "client",
         abstract: "Check an HTTP client you wrote: run it against a netlab server that answers in five ways.",
         discussion: """
-            Runs COMMAND once per scenario with {url} replaced by that scenario's URL (appended when
-            COMMAND has no {url}), against a loopback server that records each request and answers
-            with Content-Length on a connection it keeps open, chunked, a body ended by the close, a
-            body in three pieces 0.3 s apart, and a redirect (optional). The client must print the
-            whole body each time and finish; every request must have a proper request line, Host
-            and CRLF line endings.
+            Runs COMMAND once per scenario with {url} replaced by that
+            scenario's URL (appended when COMMAND has no {url}), against a
+            loopback server that records each request and answers with
+            Content-Length on a connection it keeps open, chunked, a body ended
+            by the close, a body in three pieces 0.3 s apart, and a redirect
+            (optional). The client must print the whole body each time and
+            finish; every request needs a proper request line, Host and CRLF
+            line endings.
 
             Exit status: 0 when every required check passed, 1 when one failed.
 
