@@ -146,7 +146,7 @@ public struct ClientProbe {
         }
         var observed: String
         var passed = false
-        let printed = ProbeSearch.contains(run.output, body)
+        let printed = bytes(run.output, contain: body)
         if recorded.isEmpty {
             observed = "no request arrived" + (run.launchError.map { " (\($0))" } ?? "")
         } else if run.timedOut {
@@ -255,8 +255,4 @@ public struct ClientProbe {
                 "RFC 9112 §2.2: a strict server (netlab's, nginx) refuses a bare LF", crlfProblems),
         ]
     }
-}
-
-enum ProbeSearch {
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool { SafetyChecks.contains(haystack, needle) }
 }

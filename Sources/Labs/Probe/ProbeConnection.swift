@@ -229,6 +229,15 @@ final class ProbeConnection {
     }
 }
 
+/// Whether `needle` occurs in `haystack` (a sentinel in a body, a body in a client's output).
+func bytes(_ haystack: [UInt8], contain needle: [UInt8]) -> Bool {
+    guard !needle.isEmpty, haystack.count >= needle.count else { return false }
+    for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+        if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
+    }
+    return false
+}
+
 func sleep(seconds: Double) {
     var spec = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
     var remaining = timespec()

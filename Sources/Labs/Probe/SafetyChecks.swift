@@ -35,7 +35,7 @@ enum SafetyChecks {
         for (spelling, path) in traversalPaths(to: sentinel.path) {
             let (outcome, exchange) = context.exchange(
                 "traversal: \(spelling)", context.request("GET", path, extra: ["Connection: close"]))
-            if let response = outcome.response, contains(response.body, Array(sentinel.firstLine.utf8)) {
+            if let response = outcome.response, bytes(response.body, contain: Array(sentinel.firstLine.utf8)) {
                 leaks.append("\(spelling) → \(response.status)")
                 evidence.append(exchange)
             }
@@ -95,13 +95,5 @@ enum SafetyChecks {
             "GET after the hostile requests", context.request("GET", context.file))
         guard let response = outcome.response, response.status == 200 else { return .fail(outcome.summary, [exchange]) }
         return .pass("200")
-    }
-
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
-        }
-        return false
     }
 }
