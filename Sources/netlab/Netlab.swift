@@ -17,7 +17,8 @@ struct Netlab: ParsableCommand {
               sudo netlab sniff lo tcp port 8000          watch your own programs (like tcpdump -nn)
 
             Look at captures:  sniff -r, follow, stats, ladder
-            Run programs:      server http|echo|chat|files, client tcp|http, udp, send-file, resolve, ping
+            Run programs:      server http|echo|chat|files|dns, client tcp|http, udp, send-file, resolve, ping
+            Grade your own:    probe http URL, probe client -- CMD {url} (with the wire evidence)
             Experiments:       stick demo (sticky packets), compare (TCP vs UDP under loss), udp demo
             Measure:           bench http (requests/s and latency of any HTTP server, like wrk)
             Realistic paths:   path run|exec|shell (delay, rate, loss, MTU 1500 in network namespaces)
@@ -26,7 +27,7 @@ struct Netlab: ParsableCommand {
         subcommands: [
             TourCommand.self, LessonCommand.self, Sniff.self, Follow.self, Stats.self, Ladder.self, Server.self,
             Client.self, UDP.self, SendFile.self, Resolve.self, Stick.self, Compare.self, Bench.self, Ping.self,
-            PathCommand.self,
+            PathCommand.self, Probe.self,
         ]
     )
 
