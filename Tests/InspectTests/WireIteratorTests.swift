@@ -94,6 +94,17 @@ final class WireIteratorTests: XCTestCase {
                     if case .option(let option) = element { XCTAssertLessThanOrEqual(option.data.count, count) }
                 }
                 XCTAssertLessThanOrEqual(steps, count)
+                // tcpdump's stepping, with a header longer than what was captured: every step
+                // uses at least one header byte, and data never reaches past the capture.
+                let declared = count + Int.random(in: 0...8, using: &generator)
+                steps = 0
+                for element in TCPOptions(view, length: declared, stepping: .tcpdump) {
+                    steps += 1
+                    if case .option(let option) = element {
+                        XCTAssertLessThanOrEqual(option.dataOffset + option.data.count, count)
+                    }
+                }
+                XCTAssertLessThanOrEqual(steps, declared)
                 steps = 0
                 for _ in IPv6Options(view) { steps += 1 }
                 XCTAssertLessThanOrEqual(steps, count)
