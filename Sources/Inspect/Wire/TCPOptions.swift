@@ -24,8 +24,10 @@ public struct TCPOptions: Sequence, IteratorProtocol {
         public let dataLength: Int
         /// Header bytes left for the data after the kind and length bytes (tcpdump's LENCHECK bound).
         public let room: Int
-        /// The data as captured: at most `dataLength` bytes, fewer when the capture was cut.
-        public let data: ByteView
+        let options: ByteView
+        /// The data as captured: at most `dataLength` bytes, fewer when the capture was cut
+        /// (made when asked for: the printer reads the options view at `dataOffset` instead).
+        public var data: ByteView { options.dropFirst(dataOffset).prefix(dataLength) }
     }
 
     public enum Element {
@@ -80,7 +82,7 @@ public struct TCPOptions: Sequence, IteratorProtocol {
         let dataOffset = start + (kind <= TCPOptionKind.noOperation ? 1 : 2)
         let option = Option(
             kind: kind, declaredLength: declared, dataOffset: dataOffset, dataLength: dataLength, room: remaining,
-            data: view.dropFirst(dataOffset).prefix(dataLength))
+            options: view)
         offset = dataOffset + dataLength
         remaining -= dataLength
         if kind == TCPOptionKind.endOfList { finished = true }
