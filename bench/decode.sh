@@ -58,7 +58,7 @@ awk -v packets="$packets" -v identical="$identical" '
     printf "netlab vs floor:   %.2fx the time of a counting loop (goal <= 2x)\n", secs["netlab"] / (secs["floor"] > 0 ? secs["floor"] : 0.01)
     printf "netlab RSS: %.1f MB on half the file, %.1f MB on all of it (goal: flat, < 64 MB)\n", rss["netlab-half"] / 1024, rss["netlab"] / 1024
     printf "netlab output: %s\n", identical
-    printf "with tracking + reassembly + HTTP parsing (goal >= 1.0x tcpdump -nn):\n"
+    printf "with tracking + reassembly + HTTP parsing (goal: --http >= 1.5x tcpdump -nn):\n"
     printf "  sniff --http    %6.2f s  %5.2fx tcpdump  RSS %.1f MB (half file: %.1f MB)\n", secs["http"], secs["tcpdump"] / secs["http"], rss["http"] / 1024, rss["http-half"] / 1024
     printf "  sniff --explain %6.2f s  %5.2fx tcpdump  RSS %.1f MB\n", secs["explain"], secs["tcpdump"] / secs["explain"], rss["explain"] / 1024
   }' out/results.txt

@@ -113,8 +113,10 @@ final class CaptureSession {
 
         // Live: output leaves once per batch (one write for a kernel block of packets), so a
         // fast capture makes few system calls and a slow one still shows each packet within
-        // the block timeout. Files: once per 64 KiB.
-        let batchEnded = { () -> Bool in
+        // the block timeout. Files: once per 64 KiB. A local function, not a closure in a
+        // constant: only passed down (non-escaping), so the locals it shares with the packet
+        // handler need no run-time exclusivity checks on every packet.
+        func batchEnded() -> Bool {
             if isLive {
                 writer?.flush()
                 if printing && out.count > 0 && !Console.write(&out) {

@@ -14,8 +14,9 @@ final class WireIteratorTests: XCTestCase {
         ByteView.with(bytes) { view in
             let kinds = TCPOptions(view).map { element -> String in
                 switch element {
-                case .option(let kind, let data): "\(kind):\(data.count)"
+                case .option(let option): "\(option.kind):\(option.data.count)"
                 case .malformed(let offset): "bad@\(offset)"
+                case .truncated(let offset): "cut@\(offset)"
                 }
             }
             XCTAssertEqual(kinds, ["2:2", "4:0", "8:8", "1:0", "3:1"])
@@ -26,6 +27,32 @@ final class WireIteratorTests: XCTestCase {
         ByteView.with([0, 2, 4, 5, 0xB4]) { view in
             XCTAssertEqual(Array(TCPOptions(view)).count, 1, "nothing after end-of-list")
         }
+    }
+
+    func testTCPOptionsTcpdumpSteppingUsesTheExpectedSize() {
+        // An mss whose length byte says 3: the RFC walk spans 3 bytes (and then finds a kind 0xB4
+        // with a length of 1: malformed); print-tcp.c steps over 2 data bytes, whatever the
+        // length byte says, and finds the nop after them.
+        let bytes: [UInt8] = [2, 3, 5, 0xB4, 1]
+        func walk(_ stepping: TCPOptions.Stepping, length: Int? = nil, _ bytes: [UInt8]) -> [String] {
+            ByteView.with(bytes) { view in
+                TCPOptions(view, length: length, stepping: stepping).map { element -> String in
+                    switch element {
+                    case .option(let option):
+                        "\(option.kind)/\(option.declaredLength)@\(option.dataOffset)+\(option.dataLength)r\(option.room)"
+                    case .malformed(let offset): "bad@\(offset)"
+                    case .truncated(let offset): "cut@\(offset)"
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(walk(.declared, bytes), ["2/3@2+1r3", "bad@3"])
+        XCTAssertEqual(walk(.tcpdump, bytes), ["2/3@2+2r3", "1/1@5+0r0"])
+        // The header says 8 option bytes but 3 were captured: tcpdump's walk runs into the cut.
+        XCTAssertEqual(walk(.tcpdump, length: 8, [1, 1, 3]), ["1/1@1+0r7", "1/1@2+0r6", "cut@2"])
+        XCTAssertEqual(walk(.declared, [1, 1, 3]), ["1/1@1+0r2", "1/1@2+0r1", "bad@2"])
+        // A length past the header is malformed in both.
+        XCTAssertEqual(walk(.tcpdump, length: 4, [8, 10, 0, 0]), ["bad@0"])
     }
 
     func testIPv6ChainFindsTCPAfterOptionsAndTheRoutingDestination() {
@@ -64,9 +91,20 @@ final class WireIteratorTests: XCTestCase {
                 var steps = 0
                 for element in TCPOptions(view) {
                     steps += 1
-                    if case .option(_, let data) = element { XCTAssertLessThanOrEqual(data.count, count) }
+                    if case .option(let option) = element { XCTAssertLessThanOrEqual(option.data.count, count) }
                 }
                 XCTAssertLessThanOrEqual(steps, count)
+                // tcpdump's stepping, with a header longer than what was captured: every step
+                // uses at least one header byte, and data never reaches past the capture.
+                let declared = count + Int.random(in: 0...8, using: &generator)
+                steps = 0
+                for element in TCPOptions(view, length: declared, stepping: .tcpdump) {
+                    steps += 1
+                    if case .option(let option) = element {
+                        XCTAssertLessThanOrEqual(option.dataOffset + option.data.count, count)
+                    }
+                }
+                XCTAssertLessThanOrEqual(steps, declared)
                 steps = 0
                 for _ in IPv6Options(view) { steps += 1 }
                 XCTAssertLessThanOrEqual(steps, count)

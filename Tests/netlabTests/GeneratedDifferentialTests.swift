@@ -41,6 +41,18 @@ final class GeneratedDifferentialTests: XCTestCase {
             [script, "--seed", "\(seed)", "--packets", "\(packets)", "--out", directory.path], timeout: 600)
         XCTAssertEqual(status, 0, String(decoding: err, as: UTF8.self))
 
+        let result = try Self.compare(directory: directory, tcpdump: tcpdump)
+        print("\nGENERATED vs installed tcpdump (seed \(seed), " + result.text)
+        XCTAssertGreaterThanOrEqual(result.packets, packets, "the generator wrote fewer packets than asked")
+        XCTAssertEqual(
+            result.unexplained, 0, "lines differ from tcpdump with no reviewed explanation (listed above)")
+    }
+
+    /// Runs netlab and tcpdump (-nn, then -nn -v) on every capture of a generator's directory
+    /// (manifest.tsv: file, packet index from 1, classes) and tallies the records per class.
+    static func compare(
+        directory: URL, tcpdump: String
+    ) throws -> (text: String, packets: Int, unexplained: Int) {
         // manifest.tsv: file, packet index (from 1), classes separated by spaces.
         var classes: [String: [[String]]] = [:]
         let manifest = try String(contentsOf: directory.appendingPathComponent("manifest.tsv"), encoding: .utf8)
@@ -103,8 +115,7 @@ final class GeneratedDifferentialTests: XCTestCase {
                 }
             }
         }
-        var text =
-            "\nGENERATED vs installed tcpdump (seed \(seed), \(totalPackets) packets in \(classes.count) files)\n"
+        var text = "\(totalPackets) packets in \(classes.count) files)\n"
         for (mode, tally) in modes.sorted(by: { $0.key < $1.key }) {
             text += "  \(mode): \(tally.matched)/\(tally.lines) lines identical, \(tally.known) known differences, "
             text += "\(tally.lines - tally.matched - tally.known) unexplained\n"
@@ -120,8 +131,6 @@ final class GeneratedDifferentialTests: XCTestCase {
             text += "    \(name): \(count) lines (\(reason))\n"
         }
         for line in unexplained { text += "  UNEXPLAINED \(line)\n" }
-        print(text)
-        XCTAssertGreaterThanOrEqual(totalPackets, packets, "the generator wrote fewer packets than asked")
-        XCTAssertEqual(unexplainedCount, 0, "lines differ from tcpdump with no reviewed explanation (listed above)")
+        return (text, totalPackets, unexplainedCount)
     }
 }

@@ -51,19 +51,27 @@ public struct CaptureAnalyzer {
                 frame, linkType: linkType, wireLength: wireLength, reassembler: &fragments, frame: frames)
         else { return FrameResult() }
         let observation = tracker.process(segment, frame: frames, time: time, wireLength: wireLength)
-        var result = FrameResult(segment: segment, observation: observation)
         let stream = observation.stream
-        var conversation = http[stream] ?? HTTPConversation(stream: stream)
-        result.httpMessages = deliver(observation.delivered, role: observation.role, to: &conversation)
-        if tracker.connection(stream).isOver {
+        let isOver = tracker.connections[stream].isOver
+        if observation.delivered.isEmpty && !isOver {
+            // Most segments carry no new in-order bytes (ACKs, holes): the parsers wait as they are.
+            if http[stream] == nil { http[stream] = HTTPConversation(stream: stream) }
+            return FrameResult(segment: segment, observation: observation)
+        }
+        // Taken out of the table, not copied: the parsers' buffers are then uniquely referenced
+        // and change in place.
+        var conversation = http.removeValue(forKey: stream) ?? HTTPConversation(stream: stream)
+        var messages = deliver(observation.delivered, role: observation.role, to: &conversation)
+        if isOver {
             // The connection is over: what waits behind a hole comes out, close-delimited bodies
             // end here, and its parsers go.
-            result.httpMessages += close(stream, conversation: &conversation)
-            http[stream] = nil
+            messages += close(stream, conversation: &conversation)
         } else {
             http[stream] = conversation
         }
-        for message in result.httpMessages { httpCounts.add(message) }
+        for message in messages { httpCounts.add(message) }
+        var result = FrameResult(segment: segment, observation: observation)
+        result.httpMessages = messages
         return result
     }
 

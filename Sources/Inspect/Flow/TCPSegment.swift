@@ -65,9 +65,10 @@ public struct TCPSegment: Sendable, Equatable {
 
     /// MSS, window scale, SACK-permitted and timestamps, the options a tracker needs (RFC 9293 §3.2, RFC 7323).
     mutating func readOptions(_ options: ByteView) {
-        for option in TCPOptions(options) {
-            guard case .option(let kind, let data) = option else { return }
-            switch kind {
+        for element in TCPOptions(options) {
+            guard case .option(let option) = element else { return }
+            let data = option.data
+            switch option.kind {
             case TCPOptionKind.maxSegmentSize where data.count == 2: maximumSegmentSize = data.be16(0)
             case TCPOptionKind.windowScale where data.count == 1: windowScale = data.u8(0)
             case TCPOptionKind.sackPermitted: sackPermitted = true

@@ -123,50 +123,52 @@ public struct TCPTracker {
             index[key] = position
         }
         let at = position!
-        var connection = connections[at]
-        let role: TCPRole = from == connection.clientEndpoint ? .client : .server
+        let role: TCPRole = from == connections[at].clientEndpoint ? .client : .server
         let direction = role == .client ? 0 : 1
         var changes: [TCPStateChange] = []
-        track(segment, role: role, time: time, connection: &connection, changes: &changes)
-
-        connection.lastFrame = frame
-        connection.lastTime = time
+        // Changed in place in the table: a copy of a connection (its text endpoints) per segment
+        // cost more than the rest of the tracking.
+        Self.track(segment, role: role, time: time, connection: &connections[at], changes: &changes)
+        connections[at].lastFrame = frame
+        connections[at].lastTime = time
         if role == .client {
-            connection.framesToServer += 1
-            connection.bytesToServer += wireLength
+            connections[at].framesToServer += 1
+            connections[at].bytesToServer += wireLength
         } else {
-            connection.framesToClient += 1
-            connection.bytesToClient += wireLength
+            connections[at].framesToClient += 1
+            connections[at].bytesToClient += wireLength
         }
+        let stream = connections[at].stream, firstRTT = connections[at].firstRTT
         // Reassembly and analysis state is changed in place (no copy of the waiting bytes), and
         // stays after the connection ends (late duplicate ACKs, retransmitted FINs) until evicted.
         let limit = limits.waitingBytesPerDirection
-        let (flags, delivered) = withLiveState(connection.stream, limit: limit) { state in
+        let (flags, delivered) = withLiveState(stream, limit: limit) { state in
             var forward = state.analysis[direction], reverse = state.analysis[1 - direction]
-            let flags = analyzeSegment(
-                segment, time: time, forward: &forward, reverse: &reverse, firstRTT: connection.firstRTT)
+            let flags = analyzeSegment(segment, time: time, forward: &forward, reverse: &reverse, firstRTT: firstRTT)
             state.analysis[direction] = forward
             state.analysis[1 - direction] = reverse
             guard !segment.payload.isEmpty || segment.isSYN else { return (flags, [StreamReassembler.Chunk]()) }
             state.reassembly[direction].limit = limit  // `limits` may change during a capture
+            // The payload is shared, not copied, unless bytes past the segment's length were captured.
+            let payload =
+                segment.payload.count <= segment.payloadLength
+                ? segment.payload : Array(segment.payload.prefix(segment.payloadLength))
             let delivered = state.reassembly[direction].add(
-                sequence: segment.sequence, payload: Array(segment.payload.prefix(segment.payloadLength)),
-                syn: segment.isSYN)
+                sequence: segment.sequence, payload: payload, syn: segment.isSYN)
             return (flags, delivered)
         }
         if live.count > limits.liveConnections { evictOldest() }
-        let ownISN = role == .client ? connection.clientISN : connection.serverISN
-        let peerISN = role == .client ? connection.serverISN : connection.clientISN
-        connections[at] = connection
+        let ownISN = role == .client ? connections[at].clientISN : connections[at].serverISN
+        let peerISN = role == .client ? connections[at].serverISN : connections[at].clientISN
         return Observation(
-            stream: connection.stream, role: role, stateChanges: changes, flags: flags, delivered: delivered,
+            stream: stream, role: role, stateChanges: changes, flags: flags, delivered: delivered,
             relativeSequence: segment.sequence &- (ownISN ?? segment.sequence),
             relativeAcknowledgment: segment.acknowledgment &- (peerISN ?? segment.acknowledgment),
             isNewConnection: isNew)
     }
 
     /// Both endpoints' states from what this segment says (RFC 9293 §3.3.2, Figure 5).
-    private func track(
+    private static func track(
         _ segment: TCPSegment, role: TCPRole, time: Double, connection: inout Connection,
         changes: inout [TCPStateChange]
     ) {

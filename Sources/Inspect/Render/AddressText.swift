@@ -2,10 +2,27 @@
 extension TextBuffer {
     /// Dotted quad from 4 bytes.
     public mutating func append(ipv4 view: ByteView) {
+        // At most 15 bytes, written in one reservation (two addresses in every IPv4 line).
+        let target = reserve(15)
+        var at = 0
         for index in 0..<4 {
-            if index > 0 { append(byte: UInt8(ascii: ".")) }
-            append(decimal: UInt64(view.u8(index) ?? 0))
+            if index > 0 {
+                target[at] = UInt8(ascii: ".")
+                at += 1
+            }
+            let octet = view.u8(index) ?? 0
+            if octet >= 100 {
+                target[at] = 0x30 &+ octet / 100
+                at += 1
+            }
+            if octet >= 10 {
+                target[at] = 0x30 &+ octet / 10 % 10
+                at += 1
+            }
+            target[at] = 0x30 &+ octet % 10
+            at += 1
         }
+        commit(at)
     }
 
     /// RFC 5952 text from 16 bytes: lower-case hex, the longest run of two or more zero

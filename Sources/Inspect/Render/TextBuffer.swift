@@ -106,11 +106,21 @@ public struct TextBuffer: ~Copyable {
             append(byte: 0x30 &+ UInt8(truncatingIfNeeded: value))
             return
         }
-        var digits = 2
-        var limit: UInt64 = 100
-        while digits < 20 && value >= limit {
-            digits += 1
-            limit = limit &* 10
+        // Digits by a few comparisons (ports, lengths and sequence numbers have up to 10).
+        var digits: Int
+        if value < 100_000 {
+            digits = value < 100 ? 2 : value < 1000 ? 3 : value < 10_000 ? 4 : 5
+        } else if value < 10_000_000_000 {
+            digits =
+                value < 1_000_000
+                ? 6 : value < 10_000_000 ? 7 : value < 100_000_000 ? 8 : value < 1_000_000_000 ? 9 : 10
+        } else {
+            digits = 11
+            var limit: UInt64 = 100_000_000_000
+            while digits < 20 && value >= limit {
+                digits += 1
+                limit = limit &* 10
+            }
         }
         let target = reserve(digits)
         var rest = value
@@ -140,12 +150,16 @@ public struct TextBuffer: ~Copyable {
     @inlinable public mutating func append(zeroPadded value: UInt64, width: Int) {
         let target = reserve(width)
         var rest = value
-        var index = width - 1
-        while index >= 0 {
-            target[index] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
-            rest /= 10
-            index -= 1
+        var index = width
+        let pairs = Self.digitPairs.utf8Start
+        while index >= 2 {
+            let pair = Int(truncatingIfNeeded: rest % 100) &* 2
+            rest /= 100
+            index -= 2
+            target[index] = pairs[pair]
+            target[index + 1] = pairs[pair + 1]
         }
+        if index == 1 { target[0] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10) }
         commit(width)
     }
 

@@ -145,6 +145,7 @@ extension IPv4Header {
     /// The destination the transport pseudo-header uses: the last hop of the first loose or
     /// strict source route option (RFC 791 §3.1), else the destination field (tcpdump's ip_finddst).
     public var finalDestination: ByteView {
+        if headerLength == IPv4Header.minimumLength { return destination }  // no options: the usual case
         for element in IPv4Options(self) {
             guard case .option(let type, let option) = element else { break }
             if (type == IPv4Options.looseSourceRoute || type == IPv4Options.strictSourceRoute) && option.count >= 7 {

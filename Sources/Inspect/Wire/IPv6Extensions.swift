@@ -164,3 +164,28 @@ public struct IPv6Options: Sequence, IteratorProtocol {
         return .option(type: type, data: data)
     }
 }
+
+extension IPv6ExtensionChain.Element {
+    /// Where the header, the upper layer or the stop is, from the start of the IPv6 header.
+    public var offset: Int {
+        switch self {
+        case .hopByHop(_, let offset), .destinationOptions(_, let offset), .routing(_, let offset),
+            .fragment(_, let offset), .upperLayer(_, let offset), .laterFragment(_, let offset),
+            .truncated(let offset), .invalid(let offset):
+            offset
+        }
+    }
+
+    /// The protocol number of what is at `offset`; nil for a stop (the chain's `nextHeader`
+    /// names the header that stopped it).
+    public var proto: UInt8? {
+        switch self {
+        case .hopByHop: IPProtocol.hopByHop
+        case .destinationOptions: IPProtocol.destinationOptions
+        case .routing: IPProtocol.routing
+        case .fragment: IPProtocol.fragment
+        case .upperLayer(let proto, _), .laterFragment(let proto, _): proto
+        case .truncated, .invalid: nil
+        }
+    }
+}

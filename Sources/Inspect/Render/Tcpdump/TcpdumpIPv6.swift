@@ -16,13 +16,13 @@ extension TcpdumpPrinter {
             out.append(" != 6")
             return
         }
-        var payloadLength = Int(ip.payloadLength)
+        let payloadLength = Int(ip.payloadLength)
         if payloadLength != 0, length < payloadLength + IPv6Header.length {
             out.append("truncated-ip6 - ")
             out.append(payloadLength + IPv6Header.length - length)
             out.append(" bytes missing!")
         }
-        var nextHeader = ip.nextHeader
+        let nextHeader = ip.nextHeader
         if verbosity > 0 {
             let word = ip.versionClassFlow
             out.append("(")
@@ -46,120 +46,141 @@ extension TcpdumpPrinter {
             out.append(payloadLength)
             out.append(") ")
         }
-        // Until the payload length is known for sure (a Jumbo Payload option may set it), the
-        // extension headers are read up to the end of the captured bytes.
-        let packet = payloadLength != 0 ? bytes.prefix(payloadLength + IPv6Header.length) : bytes
-        var offset = 0
-        var advance = IPv6Header.length
+        // Wire's chain walks the headers (the same walk Flow, stats and follow use): it decides
+        // where each header starts, when the walk ends, the jumbo length and the final
+        // destination. The printer renders each header it yields, and when the walk stops on a
+        // cut or invalid header, renders that header too, which says where and why.
+        var chain = IPv6ExtensionChain(ip)
         var fragmented = false
-        var sawHopByHop = false
-        var jumboLength: UInt32?
-        while offset < packet.count && advance > 0 {
-            offset += advance
-            if offset == IPv6Header.length && nextHeader != IPProtocol.tcp && nextHeader != IPProtocol.udp
-                && nextHeader != IPProtocol.dccp && nextHeader != IPProtocol.sctp
+        var sawHopByHop = false  // an earlier hop-by-hop header (the chain's flag includes the one it stopped on)
+        while let element = chain.next() {
+            let offset = element.offset
+            let proto = element.proto ?? chain.nextHeader
+            if offset == IPv6Header.length && proto != IPProtocol.tcp && proto != IPProtocol.udp
+                && proto != IPProtocol.dccp && proto != IPProtocol.sctp
             {
                 out.append(ipv6: ip.source)
                 out.append(" > ")
                 out.append(ipv6: ip.destination)
                 out.append(": ")
             }
-            let header = packet.dropFirst(offset)
-            switch nextHeader {
-            case IPProtocol.hopByHop, IPProtocol.destinationOptions:
-                let isHopByHop = nextHeader == IPProtocol.hopByHop
-                if isHopByHop {
-                    if sawHopByHop || offset != IPv6Header.length {
-                        out.append(
-                            sawHopByHop
-                                ? "[The Hop-by-Hop Options header was already found] (invalid)"
-                                : "[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)")
-                        return
-                    }
-                    sawHopByHop = true
+            switch element {
+            case .hopByHop, .destinationOptions, .routing, .fragment:
+                let header = chain.packet.dropFirst(offset)
+                guard
+                    try printExtensionHeader(
+                        proto, header, at: offset, ip: ip, sawHopByHop: false, payloadLength: Int(ip.payloadLength),
+                        into: &out)
+                else { return }
+                if case .hopByHop = element { sawHopByHop = true }
+                if case .fragment = element {
+                    fragmented = true
+                    // A first fragment with nothing after its header ends the line there.
+                    if chain.packet.count <= offset + IPv6FragmentHeader.length { return }
                 }
-                layer = isHopByHop ? "hbhopt" : "dstopt"
-                // tcpdump's hbhopt_process always reads the options (for a jumbo length);
-                // dstopt_process only with -v. A cut hop-by-hop header is marked, and then
-                // ip6_print still says no jumbo option was found when the payload length is 0.
-                let jumbo: UInt32?
-                do throws(Truncated) {
-                    guard let options = IPv6OptionsHeader(header) else { throw Truncated() }
-                    advance = options.length
-                    guard header.count >= advance else { throw Truncated() }
-                    out.append(isHopByHop ? "HBH " : "DSTOPT ")
-                    jumbo =
-                        !isHopByHop && verbosity == 0
-                        ? nil
-                        : try printIPv6Options(
-                            header.prefix(advance).dropFirst(2), hopByHop: isHopByHop, payloadLength: payloadLength,
-                            into: &out)
-                } catch {
-                    // Only a cut past the length byte reaches the jumbo check (ND_TCHECK, not GET).
-                    guard isHopByHop, payloadLength == 0, !error.marked, header.count >= 2 else { throw error }
-                    out.append(" [|hbhopt]")
-                    out.append("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)")
-                    return
+            case .truncated, .invalid:
+                let header = chain.packet.dropFirst(offset)
+                if try printExtensionHeader(
+                    proto, header, at: offset, ip: ip, sawHopByHop: sawHopByHop,
+                    payloadLength: Int(ip.payloadLength), into: &out)
+                {
+                    throw Truncated()  // the header printed whole: the walk stopped past it
                 }
-                let options = IPv6OptionsHeader(header)!
-                if isHopByHop {
-                    jumboLength = jumbo
-                    if payloadLength == 0 && jumbo == nil {
-                        out.append("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)")
-                        return
-                    }
-                    if let jumbo { payloadLength = Int(jumbo) }
-                }
-                nextHeader = options.nextHeader
-            case IPProtocol.fragment:
-                layer = "frag6"
-                // frag6_print reads the identification only with -v, so -nn needs 4 bytes.
-                let offsetAndFlags = try header.be16(2).orTruncated()
-                let fragmentOffset = offsetAndFlags & 0xFFF8
-                // tcpdump computes this in size_t: a negative value prints as its 64-bit wrap.
-                let fragmentPayload = IPv6Header.length + Int(ip.payloadLength) - offset - IPv6FragmentHeader.length
-                if verbosity > 0 {
-                    let identification = try header.be32(4).orTruncated()
-                    out.append("frag (0x")
-                    out.append(hex: UInt64(identification), minDigits: 8)
-                    out.append(":")
-                } else {
-                    out.append("frag (")
-                }
-                out.append(fragmentOffset)
-                out.append("|")
-                out.append(UInt64(bitPattern: Int64(fragmentPayload)))
-                out.append(")")
-                if fragmentOffset != 0 { return }
-                out.append(" ")
-                advance = IPv6FragmentHeader.length
-                fragmented = true
-                nextHeader = header.u8(0)!
-                if packet.count <= offset + advance { return }
-            case IPProtocol.routing:
-                guard !header.isEmpty else { throw Truncated() }
-                layer = "rt6"
-                let routing = IPv6RoutingHeader(unchecked: header)
-                guard let length = try printRoutingHeader(routing, into: &out) else { return }
-                advance = length
-                nextHeader = routing.nextHeader
-            default:
+                return
+            case .laterFragment:
+                return  // printExtensionHeader ended the line at the fragment header
+            case .upperLayer:
                 // The payload length is final now: cut the packet there (tcpdump's nd_change_snaplen).
-                let total = payloadLength + IPv6Header.length
-                if total < offset { throw Truncated() }
-                if jumboLength != nil, length < total {
+                let total = chain.payloadLength + IPv6Header.length
+                if chain.jumboLength != nil, length < total {
                     out.append("truncated-ip6 - ")
                     out.append(total - length)
                     out.append(" bytes missing!")
                 }
                 let context = IPContext(
-                    header: .v6(ip), headerProtocol: ip.nextHeader, finalDestination: Self.finalDestination(ip))
+                    header: .v6(ip), headerProtocol: ip.nextHeader, finalDestination: chain.finalDestination)
                 try printIPPayload(
-                    bytes.prefix(total).dropFirst(offset), length: total - offset, nextProtocol: nextHeader,
+                    bytes.prefix(total).dropFirst(offset), length: total - offset, nextProtocol: proto,
                     fragmented: fragmented, ip: context, into: &out)
                 return
             }
             layer = "ip6"
+        }
+    }
+
+    /// One extension header at `offset`, as print-ip6.c's loop prints it. Returns false when
+    /// the line ends here (an invalid header, or a fragment whose payload is not a header).
+    private mutating func printExtensionHeader(
+        _ proto: UInt8, _ header: ByteView, at offset: Int, ip: IPv6Header, sawHopByHop: Bool, payloadLength: Int,
+        into out: inout TextBuffer
+    ) throws(Truncated) -> Bool {
+        switch proto {
+        case IPProtocol.hopByHop, IPProtocol.destinationOptions:
+            let isHopByHop = proto == IPProtocol.hopByHop
+            if isHopByHop && (sawHopByHop || offset != IPv6Header.length) {
+                out.append(
+                    sawHopByHop
+                        ? "[The Hop-by-Hop Options header was already found] (invalid)"
+                        : "[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)")
+                return false
+            }
+            layer = isHopByHop ? "hbhopt" : "dstopt"
+            // tcpdump's hbhopt_process always reads the options (for a jumbo length);
+            // dstopt_process only with -v. A cut hop-by-hop header is marked, and then
+            // ip6_print still says no jumbo option was found when the payload length is 0.
+            let jumbo: UInt32?
+            do throws(Truncated) {
+                guard let options = IPv6OptionsHeader(header) else { throw Truncated() }
+                guard header.count >= options.length else { throw Truncated() }
+                out.append(isHopByHop ? "HBH " : "DSTOPT ")
+                jumbo =
+                    !isHopByHop && verbosity == 0
+                    ? nil
+                    : try printIPv6Options(
+                        header.prefix(options.length).dropFirst(2), hopByHop: isHopByHop, payloadLength: payloadLength,
+                        into: &out)
+            } catch {
+                // Only a cut past the length byte reaches the jumbo check (ND_TCHECK, not GET).
+                guard isHopByHop, payloadLength == 0, !error.marked, header.count >= 2 else { throw error }
+                out.append(" [|hbhopt]")
+                out.append("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)")
+                return false
+            }
+            if isHopByHop && payloadLength == 0 && jumbo == nil {
+                out.append("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)")
+                return false
+            }
+            return true
+        case IPProtocol.fragment:
+            layer = "frag6"
+            // frag6_print reads the identification only with -v, so -nn needs 4 bytes.
+            let offsetAndFlags = try header.be16(2).orTruncated()
+            let fragmentOffset = offsetAndFlags & 0xFFF8
+            // tcpdump computes this in size_t: a negative value prints as its 64-bit wrap.
+            let fragmentPayload = IPv6Header.length + Int(ip.payloadLength) - offset - IPv6FragmentHeader.length
+            if verbosity > 0 {
+                let identification = try header.be32(4).orTruncated()
+                out.append("frag (0x")
+                out.append(hex: UInt64(identification), minDigits: 8)
+                out.append(":")
+            } else {
+                out.append("frag (")
+            }
+            out.append(fragmentOffset)
+            out.append("|")
+            out.append(UInt64(bitPattern: Int64(fragmentPayload)))
+            out.append(")")
+            if fragmentOffset != 0 { return false }
+            out.append(" ")
+            // Fewer than 8 bytes: tcpdump stops silently after them (there is no payload to show).
+            return header.count >= IPv6FragmentHeader.length
+        case IPProtocol.routing:
+            guard !header.isEmpty else { throw Truncated() }
+            layer = "rt6"
+            return try printRoutingHeader(IPv6RoutingHeader(unchecked: header), into: &out) != nil
+        default:
+            // An upper-layer header the walk could not reach (past the payload length).
+            throw Truncated()
         }
     }
 
@@ -300,13 +321,5 @@ extension TcpdumpPrinter {
         }
         out.append(") ")
         return routing.length
-    }
-
-    /// The pseudo-header destination, from Wire's walk of the chain (the one Flow uses): the
-    /// first routing header's last address, or segment 0 of a segment routing header.
-    static func finalDestination(_ ip: IPv6Header) -> ByteView {
-        var chain = IPv6ExtensionChain(ip)
-        while chain.next() != nil {}
-        return chain.finalDestination
     }
 }

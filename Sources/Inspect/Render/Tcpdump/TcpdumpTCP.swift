@@ -147,43 +147,38 @@ extension TcpdumpPrinter {
         }
     }
 
-    /// Returns false after printing `[bad opt]` (the caller then ends the line there).
+    /// Returns false after printing `[bad opt]` (the caller then ends the line there). Wire's
+    /// reader frames and steps over the options as print-tcp.c does; this renders each one.
     private mutating func printTCPOptions(
         _ view: ByteView, length: Int, sackBase: UInt32, flags: TCPHeader.Flags, segmentCaptured: Bool,
         into out: inout TextBuffer
     ) throws(Truncated) -> Bool {
-        var remaining = length
-        var offset = 0
         var first = true
         func bad(_ out: inout TextBuffer) -> Bool {
             out.append("[bad opt]")
             if !first { out.append("]") }
             return false
         }
-        while remaining > 0 {
+        for element in TCPOptions(view, length: length, stepping: .tcpdump) {
             if !first { out.append(",") }
-            let kind = try view.u8(offset).orTruncated()
-            offset += 1
-            var optionLength = 1
-            if kind > TCPOptionKind.noOperation {
-                optionLength = Int(try view.u8(offset).orTruncated())
-                offset += 1
-                if optionLength < 2 || optionLength > remaining { return bad(&out) }
-                remaining -= 1
+            let option: TCPOptions.Option
+            switch element {
+            case .truncated: throw Truncated()
+            case .malformed: return bad(&out)
+            case .option(let value): option = value
             }
-            remaining -= 1
+            let kind = option.kind, offset = option.dataOffset, dataLength = option.dataLength
             if let name = TCPOptionKind.name(kind) {
                 out.append(name)
             } else {
                 out.append("unknown-")
                 out.append(kind)
             }
-            var dataLength = 0
             // tcpdump's LENCHECK: the data must fit the header and have been captured; when it
             // was not captured, tcpdump closes the option list with `>` after the mark.
             let isFirst = first
             func check(_ needed: Int) throws(Truncated) -> Bool {
-                if needed > remaining { return false }
+                if needed > option.room { return false }
                 guard view.has(offset, needed) else {
                     out.append(" [|")
                     out.append(layer)
@@ -194,17 +189,14 @@ extension TcpdumpPrinter {
             }
             switch kind {
             case TCPOptionKind.maxSegmentSize:
-                dataLength = 2
                 guard try check(2) else { return bad(&out) }
                 out.append(" ")
                 out.append(view.be16(offset)!)
             case TCPOptionKind.windowScale:
-                dataLength = 1
                 guard try check(1) else { return bad(&out) }
                 out.append(" ")
                 out.append(view.u8(offset)!)
             case TCPOptionKind.sack:
-                dataLength = optionLength - 2
                 if dataLength % 8 != 0 {
                     out.append(" invalid sack")
                 } else {
@@ -224,19 +216,16 @@ extension TcpdumpPrinter {
                 }
             case TCPOptionKind.echo, TCPOptionKind.echoReply, TCPOptionKind.cc, TCPOptionKind.ccNew,
                 TCPOptionKind.ccEcho:
-                dataLength = 4
                 guard try check(4) else { return bad(&out) }
                 out.append(" ")
                 out.append(view.be32(offset)!)
             case TCPOptionKind.timestamp:
-                dataLength = 8
                 guard try check(8) else { return bad(&out) }
                 out.append(" val ")
                 out.append(view.be32(offset)!)
                 out.append(" ecr ")
                 out.append(view.be32(offset + 4)!)
             case TCPOptionKind.md5Signature:
-                dataLength = 16
                 guard try check(16) else { return bad(&out) }
                 // tcpdump built with libcrypto (as Debian's is) tries to verify the signature
                 // first and says why it cannot: the segment was cut, or no secret (-M) was given.
@@ -244,14 +233,12 @@ extension TcpdumpPrinter {
                 out.append("can't check - ")
                 for index in 0..<16 { out.append(hex: UInt64(view.u8(offset + index)!), minDigits: 2) }
             case TCPOptionKind.scps:
-                dataLength = 2
                 guard try check(2) else { return bad(&out) }
                 out.append(" cap ")
                 out.append(hex: UInt64(view.u8(offset)!), minDigits: 2)
                 out.append(" id ")
                 out.append(view.u8(offset + 1)!)
             case TCPOptionKind.authentication:
-                dataLength = optionLength - 2
                 if dataLength < 2 {
                     out.append(" (invalid)")
                 } else {
@@ -273,7 +260,6 @@ extension TcpdumpPrinter {
             case TCPOptionKind.endOfList, TCPOptionKind.noOperation, TCPOptionKind.sackPermitted:
                 break
             case TCPOptionKind.userTimeout:
-                dataLength = 2
                 guard try check(2) else { return bad(&out) }
                 var value = UInt32(view.be16(offset)!)
                 out.append(" 0x")
@@ -282,18 +268,15 @@ extension TcpdumpPrinter {
                 out.append(" ")
                 out.append(value)
             case TCPOptionKind.multipath:
-                dataLength = optionLength - 2
                 guard try check(dataLength) else { return bad(&out) }
-                let option = view.dropFirst(offset - 2).prefix(optionLength)
+                let whole = view.dropFirst(offset - 2).prefix(option.declaredLength)
                 layer = "mptcp"  // as tcpdump's mptcp_print sets it, for any later truncation mark
-                guard appendMultipath(option, flags: flags, into: &out) else { return bad(&out) }
+                guard appendMultipath(whole, flags: flags, into: &out) else { return bad(&out) }
             case TCPOptionKind.fastOpen:
-                dataLength = optionLength - 2
                 guard try check(dataLength) else { return bad(&out) }
                 out.append(" ")
                 appendFastOpen(view.dropFirst(offset).prefix(dataLength), into: &out)
             case TCPOptionKind.experimental2:
-                dataLength = optionLength - 2
                 guard try check(dataLength) else { return bad(&out) }
                 if dataLength < 2 { return bad(&out) }
                 let magic = view.be16(offset)!
@@ -305,23 +288,19 @@ extension TcpdumpPrinter {
                     out.append(hex: UInt64(magic), minDigits: 4)
                 }
             default:
-                dataLength = optionLength - 2
                 if dataLength > 0 { out.append(" 0x") }
                 for index in 0..<max(dataLength, 0) {
                     guard try check(index + 1) else { return bad(&out) }
                     out.append(hex: UInt64(view.u8(offset + index)!), minDigits: 2)
                 }
             }
-            offset += dataLength
-            remaining -= dataLength
             let specified = dataLength + (kind > TCPOptionKind.noOperation ? 2 : 1)
-            if specified != optionLength {
+            if specified != option.declaredLength {
                 out.append("[len ")
-                out.append(optionLength)
+                out.append(option.declaredLength)
                 out.append("]")
             }
             first = false
-            if kind == TCPOptionKind.endOfList { break }
         }
         return true
     }
