@@ -125,11 +125,13 @@ public struct TimeSequenceGraph {
             ("#1f5fbf", "data segment"), ("#d62728", "retransmission"), ("#2d8a34", "ACK"),
             ("#ff7f0e", "duplicate ACK"), ("#b8860b", "ACK + advertised window"), ("#9467bd", "SACK block"),
         ]
-        for (index, item) in legend.enumerated() {
-            let x = 90 + index * 145
+        // Sans-serif 12 px averages under 7 px a character: each entry gets its text's room.
+        var legendX = 90
+        for item in legend {
             out.append(
-                string: "<rect x=\"\(x)\" y=\"8\" width=\"12\" height=\"12\" fill=\"\(item.0)\"/>"
-                    + "<text class=\"legend\" x=\"\(x + 16)\" y=\"18\">\(item.1)</text>\n")
+                string: "<rect x=\"\(legendX)\" y=\"8\" width=\"12\" height=\"12\" fill=\"\(item.0)\"/>"
+                    + "<text class=\"legend\" x=\"\(legendX + 16)\" y=\"18\">\(item.1)</text>\n")
+            legendX += 16 + item.1.count * 7 + 18
         }
         plot.close(into: &out)
     }
