@@ -75,6 +75,8 @@ public struct TCPDynamics: Sendable {
         var highestAcked: UInt32?
         var firstData: UInt32?
         var firstDataTime: Double?
+        /// One past the highest data byte sent (a FIN's sequence number not counted).
+        var dataEnd: UInt32?
         var lastAckTime: Double?
         var outstanding: [Transmission] = []
         var estimator = Estimator()
@@ -160,6 +162,10 @@ public struct TCPDynamics: Sendable {
                 sides[own].firstData = sequence
                 sides[own].firstDataTime = time
             }
+            let dataEnd = sequence &+ UInt32(truncatingIfNeeded: length) &+ (segment.isSYN ? 1 : 0)
+            if length > 0 && sides[own].dataEnd.map({ Self.greater(dataEnd, $0) }) ?? true {
+                sides[own].dataEnd = dataEnd
+            }
         }
 
         var acknowledgment: UInt32?
@@ -191,9 +197,13 @@ public struct TCPDynamics: Sendable {
     /// An ACK from the peer of `side`: the transmission it ends exactly gives a SampleRTT (as
     /// tshark's ack_rtt, unless retransmitted); everything it covers is done.
     private mutating func acknowledge(_ ack: UInt32, of side: Int, frame: Int, time: Double) {
-        if let highest = sides[side].highestAcked, !Self.greater(ack, highest) { return }
+        let previous = sides[side].highestAcked
+        if let previous, !Self.greater(ack, previous) { return }
         sides[side].highestAcked = ack
-        if sides[side].firstData != nil { sides[side].lastAckTime = time }
+        // The throughput's clock stops at the ACK that reaches the last data byte (not the FIN's).
+        if let end = sides[side].dataEnd, previous.map({ Self.greater(end, $0) }) ?? true {
+            sides[side].lastAckTime = time
+        }
         // The latest transmission ending there (a retransmission makes it unusable: Karn).
         // Data segments only (a SampleRTT times data, Kurose-Ross and RFC 6298 §3 alike): an
         // ACK of a bare SYN or FIN gives none, where tshark times some of them.
@@ -224,8 +234,8 @@ public struct TCPDynamics: Sendable {
         public var retransmittedBytes: Int
         public var segments: Int
         public var retransmissions: Int
-        /// Bytes the peer acknowledged over the time from the first data segment to the last
-        /// ACK that advanced (nil when nothing was acknowledged).
+        /// Data bytes the peer acknowledged over the time from the first data segment to the
+        /// ACK that reached the last data byte (nil when nothing was acknowledged).
         public var throughput: Double?
         public var acknowledgedBytes: Int
         public var duration: Double
@@ -241,9 +251,10 @@ public struct TCPDynamics: Sendable {
         let data = segments.filter { $0.fromClient == fromClient && $0.length > 0 }
         var acknowledged = 0, duration = 0.0, throughput: Double?
         if let first = side.firstData, let acked = side.highestAcked, let start = side.firstDataTime,
-            let last = side.lastAckTime
+            let last = side.lastAckTime, let end = side.dataEnd
         {
-            acknowledged = max(0, Int(Int32(bitPattern: acked &- first)))
+            let covered = Self.greater(acked, end) ? end : acked
+            acknowledged = max(0, Int(Int32(bitPattern: covered &- first)))
             duration = last - start
             if duration > 0 && acknowledged > 0 { throughput = Double(acknowledged) / duration }
         }

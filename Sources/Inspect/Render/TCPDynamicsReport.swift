@@ -45,7 +45,7 @@ public enum TCPDynamicsReport {
             lines.append(
                 (
                     "SampleRTT",
-                    "\(samples.count) samples (none for retransmitted segments: Karn's rule); min "
+                    "\(samples.count) sample\(samples.count == 1 ? "" : "s") (none for retransmitted segments: Karn's rule); min "
                         + "\(TimeSequenceGraph.milliseconds(smallest)), mean \(TimeSequenceGraph.milliseconds(mean)), "
                         + "max \(TimeSequenceGraph.milliseconds(largest))"
                 ))
@@ -71,7 +71,7 @@ public enum TCPDynamicsReport {
                     ConversationTable.fixed(throughput * 8 / 1000, width: 0, decimals: 1) + " kbit/s ("
                         + "\(summary.acknowledgedBytes) bytes acknowledged in "
                         + ConversationTable.fixed(summary.duration, width: 0, decimals: 6)
-                        + " s, first data segment to last ACK)"
+                        + " s, first data segment to the ACK of the last data byte)"
                 ))
         }
         if let window = summary.smallestPeerWindow {
