@@ -269,13 +269,13 @@ public struct TCPDynamics: Sendable {
     /// New data bytes per second in `bins` equal intervals over the stream's time (tcptrace's
     /// throughput graph): (interval start, bytes per second).
     public func throughput(fromClient: Bool, bins: Int) -> [(time: Double, rate: Double)] {
-        let duration = segments.last?.time ?? 0
+        let duration = segments.map(\.time).max() ?? 0
         guard bins > 0, duration > 0 else { return [] }
         let width = duration / Double(bins)
         var bytes = [Int](repeating: 0, count: bins)
         for segment in segments
         where segment.fromClient == fromClient && segment.length > 0 && !segment.isRetransmission {
-            bytes[min(bins - 1, Int(segment.time / width))] += segment.length
+            bytes[SVGPlot.bucket(segment.time / width, count: bins)] += segment.length
         }
         return bytes.enumerated().map { (Double($0.offset) * width, Double($0.element) / width) }
     }

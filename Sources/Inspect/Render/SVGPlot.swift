@@ -26,9 +26,16 @@ struct SVGPlot {
     func y(_ value: Double) -> String { Self.number(yPixel(value)) }
 
     /// Pixels with one decimal: enough for a sharp drawing, small pages.
+    /// Clamped far outside any drawing, so a degenerate range never reaches a conversion that traps.
     static func number(_ value: Double) -> String {
         guard value.isFinite else { return "0" }
-        return ConversationTable.fixed(value, width: 0, decimals: 1)
+        return ConversationTable.fixed(min(max(value, -1e9), 1e9), width: 0, decimals: 1)
+    }
+
+    /// `value` as an index in 0..<count, for any Double (negative, huge, NaN).
+    static func bucket(_ value: Double, count: Int) -> Int {
+        guard value.isFinite, value > 0, count > 0 else { return 0 }
+        return value >= Double(count - 1) ? count - 1 : Int(value)
     }
 
     /// Round tick values covering a range (1, 2 or 5 times a power of ten apart).
@@ -57,7 +64,7 @@ struct SVGPlot {
             scaled *= 10
             decimals += 1
         }
-        return ConversationTable.fixed(value, width: 0, decimals: decimals)
+        return ConversationTable.fixed(min(max(value, -1e15), 1e15), width: 0, decimals: decimals)
     }
 
     /// Opens the chart: its own <svg> scaled to the page width, title, axes, ticks and labels.

@@ -35,7 +35,8 @@ public struct TimeSequenceGraph {
         return low <= high ? (low, high) : (0, 1)
     }
 
-    var duration: Double { dynamics.segments.last?.time ?? 0 }
+    /// The latest time (a capture's clock may step back, so not simply the last segment's).
+    var duration: Double { dynamics.segments.map(\.time).max() ?? 0 }
 
     // MARK: - HTML
 
@@ -213,9 +214,9 @@ public struct TimeSequenceGraph {
         let range = sequenceRange, span = max(duration, 1e-6)
         var grid = [[Character]](repeating: [Character](repeating: " ", count: columns), count: rows)
         func place(_ time: Double, _ value: Double, _ mark: Character, over weaker: Set<Character>) {
-            let column = min(columns - 1, max(0, Int(time / span * Double(columns - 1))))
+            let column = SVGPlot.bucket(time / span * Double(columns - 1), count: columns)
             let fraction = (value - range.0) / max(range.1 - range.0, 1)
-            let row = rows - 1 - min(rows - 1, max(0, Int(fraction * Double(rows - 1))))
+            let row = rows - 1 - SVGPlot.bucket(fraction * Double(rows - 1), count: rows)
             if grid[row][column] == " " || weaker.contains(grid[row][column]) { grid[row][column] = mark }
         }
         // Weakest first: window edge, ACK, duplicate ACK, data, retransmission.
@@ -236,7 +237,8 @@ public struct TimeSequenceGraph {
                 place(segment.time, end, "▮", over: ["┄", "·", "d"])
             }
         }
-        let top = String(Int(range.1)), bottom = String(Int(range.0))
+        let top = ConversationTable.fixed(range.1, width: 0, decimals: 0)
+        let bottom = ConversationTable.fixed(range.0, width: 0, decimals: 0)
         let labelWidth = max(top.count, bottom.count)
         for (index, row) in grid.enumerated() {
             let label = index == 0 ? top : index == rows - 1 ? bottom : ""
