@@ -39,7 +39,8 @@ struct Graph: ParsableCommand {
     }
 
     func run() throws {
-        let (found, count) = try readDynamics(readFile, streams: [stream], limits: flowLimits.limits)
+        let (found, count) = try readDynamics(
+            readFile, streams: [stream], limits: flowLimits.limits, summaries: html != nil)
         guard let dynamics = found[stream] else {
             throw Failure(
                 "no TCP stream \(stream) in \(readFile) (it has \(count); netlab stats lists them)",
@@ -62,8 +63,11 @@ struct Graph: ParsableCommand {
 }
 
 /// Every frame of a capture through the tracker; the dynamics of the streams asked for (nil:
-/// all), each frame with its tcpdump line for hover text. Returns them and the stream count.
-func readDynamics(_ path: String, streams: Set<Int>?, limits: TCPTracker.Limits) throws -> ([Int: TCPDynamics], Int) {
+/// all), with each frame's tcpdump line for hover text when `summaries`. Returns them and the
+/// stream count.
+func readDynamics(
+    _ path: String, streams: Set<Int>?, limits: TCPTracker.Limits, summaries: Bool
+) throws -> ([Int: TCPDynamics], Int) {
     var analyzer = CaptureAnalyzer(limits: limits)
     var found: [Int: TCPDynamics] = [:]
     let localTime = LocalTime()
@@ -81,15 +85,17 @@ func readDynamics(_ path: String, streams: Set<Int>?, limits: TCPTracker.Limits)
                 streams?.contains(observation.stream) ?? true
             else { return true }
             line.removeAll()
-            printer.print(
-                bytes, wireLength: packet.wireLength, linkType: linkType, seconds: packet.seconds,
-                microseconds: packet.fraction, into: &line)
+            if summaries {
+                printer.print(
+                    bytes, wireLength: packet.wireLength, linkType: linkType, seconds: packet.seconds,
+                    microseconds: packet.fraction, into: &line)
+            }
             let stream = observation.stream
             if found[stream] == nil { found[stream] = TCPDynamics(connection: analyzer.tracker.connection(stream)) }
             let time = Double(packet.seconds) + Double(packet.fraction) / 1_000_000
             found[stream]!.add(
                 segment, observation: observation, frame: analyzer.frames, time: time,
-                summary: String(line.string.dropLast()))
+                summary: summaries ? String(line.string.dropLast()) : "")
             return true
         }
     } catch {

@@ -51,7 +51,8 @@ struct Stats: ParsableCommand {
     }
 
     func runRTT() throws {
-        let (found, count) = try readDynamics(readFile, streams: stream.map { [$0] }, limits: flowLimits.limits)
+        let (found, count) = try readDynamics(
+            readFile, streams: stream.map { [$0] }, limits: flowLimits.limits, summaries: false)
         if let stream, found[stream] == nil {
             throw Failure(
                 "no TCP stream \(stream) in \(readFile) (it has \(count))", exitCode: ExitCodes.dataError)

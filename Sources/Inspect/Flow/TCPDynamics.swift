@@ -107,6 +107,8 @@ public struct TCPDynamics: Sendable {
         server = connection.server
     }
 
+    static let outstandingLimit = 10_000
+
     static func greater(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) > 0 }
 
     /// The window scale shift of one side: known once both SYNs were seen (0 when one of
@@ -152,6 +154,11 @@ public struct TCPDynamics: Sendable {
                 sides[own].retransmittedBytes += length
             } else {
                 sides[own].newBytes += length
+            }
+            // Like tshark's unacked list, bounded: a capture of one direction only never sees
+            // the ACKs that would empty it.
+            if sides[own].outstanding.count >= Self.outstandingLimit {
+                sides[own].outstanding.removeFirst(Self.outstandingLimit / 8)
             }
             sides[own].outstanding.append(
                 Transmission(
