@@ -195,6 +195,12 @@ final class CaptureSession {
             if let segment = result.segment, let observation = result.observation {
                 let sentence = narrator.narrate(segment)
                 if !sentence.isEmpty { out.append(string: "    └ " + sentence + "\n") }
+                // What the dynamics mean; not for holes the capture itself made.
+                if !completeness.isIncomplete(stream: observation.stream) {
+                    for meaning in narrator.narrateDynamics(segment, flags: observation.flags) {
+                        out.append(string: "    └ " + meaning + "\n")
+                    }
+                }
                 if !observation.stateChanges.isEmpty {
                     let changes = observation.stateChanges.map {
                         "\($0.role.rawValue) \($0.from.rawValue) → \($0.to.rawValue)"

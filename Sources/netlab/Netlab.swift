@@ -16,7 +16,7 @@ struct Netlab: ParsableCommand {
               netlab lesson list                          the lessons, with checks for your captures
               sudo netlab sniff lo tcp port 8000          watch your own programs (like tcpdump -nn)
 
-            Look at captures:  sniff -r, follow, stats, ladder
+            Look at captures:  sniff -r, follow, stats, ladder, graph
             Run programs:      server http|echo|chat|files|dns, client tcp|http, udp, send-file, resolve, ping
             Grade your own:    probe http URL, probe client -- CMD {url} (with the wire evidence)
             Experiments:       stick demo (sticky packets), compare (TCP vs UDP under loss), udp demo
@@ -25,9 +25,9 @@ struct Netlab: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            TourCommand.self, LessonCommand.self, Sniff.self, Follow.self, Stats.self, Ladder.self, Server.self,
-            Client.self, UDP.self, SendFile.self, Resolve.self, Stick.self, Compare.self, Bench.self, Ping.self,
-            PathCommand.self, Probe.self,
+            TourCommand.self, LessonCommand.self, Sniff.self, Follow.self, Stats.self, Ladder.self, Graph.self,
+            Server.self, Client.self, UDP.self, SendFile.self, Resolve.self, Stick.self, Compare.self, Bench.self,
+            Ping.self, PathCommand.self, Probe.self,
         ]
     )
 

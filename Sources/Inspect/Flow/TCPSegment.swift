@@ -21,6 +21,9 @@ public struct TCPSegment: Sendable, Equatable {
     public var sackPermitted = false
     /// The timestamps option (RFC 7323): the sender's clock value, if present.
     public var timestampValue: UInt32?
+    /// SACK blocks (RFC 2018): byte ranges after a hole the receiver already holds, absolute
+    /// sequence numbers, left edge first.
+    public var sackBlocks: [SACKBlock] = []
 
     public var isSYN: Bool { flags & TCPHeader.Flags.syn.rawValue != 0 }
     public var isACK: Bool { flags & TCPHeader.Flags.ack.rawValue != 0 }
@@ -63,7 +66,7 @@ public struct TCPSegment: Sendable, Equatable {
         return result
     }
 
-    /// MSS, window scale, SACK-permitted and timestamps, the options a tracker needs (RFC 9293 §3.2, RFC 7323).
+    /// MSS, window scale, SACK-permitted, SACK blocks and timestamps, the options a tracker needs (RFC 9293 §3.2, RFC 7323).
     mutating func readOptions(_ options: ByteView) {
         for element in TCPOptions(options) {
             guard case .option(let option) = element else { return }
@@ -73,8 +76,24 @@ public struct TCPSegment: Sendable, Equatable {
             case TCPOptionKind.windowScale where data.count == 1: windowScale = data.u8(0)
             case TCPOptionKind.sackPermitted: sackPermitted = true
             case TCPOptionKind.timestamp where data.count == 8: timestampValue = data.be32(0)
+            case TCPOptionKind.sack where data.count % 8 == 0:
+                for offset in stride(from: 0, to: data.count, by: 8) {
+                    if let left = data.be32(offset), let right = data.be32(offset + 4) {
+                        sackBlocks.append(SACKBlock(left: left, right: right))
+                    }
+                }
             default: break
             }
         }
+    }
+}
+
+/// One SACK block: the receiver holds bytes left..<right (RFC 2018 §3).
+public struct SACKBlock: Sendable, Equatable {
+    public var left: UInt32
+    public var right: UInt32
+    public init(left: UInt32, right: UInt32) {
+        self.left = left
+        self.right = right
     }
 }

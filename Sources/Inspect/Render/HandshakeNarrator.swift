@@ -8,15 +8,20 @@ public struct HandshakeNarrator {
     private var closed: Set<String> = []
     private var established = false
     private var explainedRelative = false
+    /// Duplicate ACKs each endpoint has sent in a row, and endpoints whose window is closed
+    /// (for the dynamics sentences, DynamicsNarration.swift).
+    var duplicateAcks: [String: Int] = [:]
+    var closedWindow: Set<String> = []
+    var explainedDynamics: Set<String> = []
 
     public init() {}
 
-    private func role(_ endpoint: String) -> String {
+    func role(_ endpoint: String) -> String {
         guard let client else { return endpoint }
         return endpoint == client ? "client \(endpoint)" : "server \(endpoint)"
     }
 
-    private func relative(_ value: UInt32, of endpoint: String) -> UInt32 {
+    func relative(_ value: UInt32, of endpoint: String) -> UInt32 {
         value &- (initialSequence[endpoint] ?? 0)
     }
 

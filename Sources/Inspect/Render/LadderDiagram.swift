@@ -97,21 +97,24 @@ public struct LadderDiagram {
 
     // MARK: - HTML with SVG
 
-    /// A self-contained page (no scripts, no external files) with the ladder as SVG.
+    /// A self-contained page (no scripts, no external files) with the ladder as SVG. The drawing
+    /// is 960 units wide and scales down with the window, so a 1000-px window never scrolls
+    /// sideways; each label sits on an opaque box, so no arrow runs through its text.
     public func renderHTML(into out: inout TextBuffer) {
-        let left = 220, right = 820, top = 90, step = 46
+        let width = 960, left = 170, right = 790, top = 90, step = 46
         let height = top + step * (rows.count + 1) + 40
         let title = HTMLText.escape("TCP stream \(stream): \(client) → \(server)")
         out.append(
             string: """
                 <!doctype html>
-                <html lang="en"><head><meta charset="utf-8"><title>\(title)</title>
-                <style>body{font-family:sans-serif;margin:24px;background:#fff;color:#222}
-                .label{font:13px monospace;paint-order:stroke;stroke:#fff;stroke-width:5px}
+                <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>\(title)</title>
+                <style>body{font-family:sans-serif;margin:16px auto;max-width:\(width)px;padding:0 8px;background:#fff;color:#222}
+                h1{font-size:20px;overflow-wrap:anywhere}svg{display:block;max-width:100%;height:auto}
+                .label{font:13px monospace}.box{fill:#fff;stroke:#ccc;stroke-width:1}
                 .state{font:bold 12px sans-serif;fill:#8a3b00}
-                .note{font:12px sans-serif;fill:#555;paint-order:stroke;stroke:#fff;stroke-width:5px}.c2s{stroke:#1f5fbf}.s2c{stroke:#2d8a34}</style></head>
+                .note{font:12px monospace;fill:#555}.c2s{stroke:#1f5fbf}.s2c{stroke:#2d8a34}</style></head>
                 <body><h1>\(title)</h1>
-                <svg xmlns="http://www.w3.org/2000/svg" width="1100" height="\(height)" viewBox="0 0 1100 \(height)">
+                <svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 \(width) \(height)">
                 <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>
                 <text x="\(left)" y="30" text-anchor="middle" font-weight="bold">client \(HTMLText.escape(client))</text>
                 <text x="\(right)" y="30" text-anchor="middle" font-weight="bold">server \(HTMLText.escape(server))</text>
@@ -121,19 +124,28 @@ public struct LadderDiagram {
                 <text class="state" x="\(right + 10)" y="60">\(initialServerState.rawValue)</text>
 
                 """)
+        // Monospace text is 0.6 em per character: boxes fit their labels without measuring.
+        func boxed(_ text: String, css: String, size: Double, baseline: Int, into out: inout TextBuffer) {
+            let center = (left + right) / 2
+            let textWidth = Double(text.count) * size * 0.6
+            let boxWidth = Int(textWidth.rounded(.up)) + 10, boxHeight = Int(size) + 4
+            out.append(
+                string: "<rect class=\"box\" x=\"\(center - boxWidth / 2)\" y=\"\(baseline - Int(size) - 1)\" "
+                    + "width=\"\(boxWidth)\" height=\"\(boxHeight)\" rx=\"3\"/>"
+                    + "<text class=\"\(css)\" x=\"\(center)\" y=\"\(baseline)\" text-anchor=\"middle\">"
+                    + "\(HTMLText.escape(text))</text>\n")
+        }
         for (index, row) in rows.enumerated() {
             let y = top + index * step
             let (x1, x2, css) = row.fromClient ? (left, right, "c2s") : (right, left, "s2c")
             out.append(
                 string: "<line class=\"arrow \(css)\" x1=\"\(x1)\" y1=\"\(y)\" x2=\"\(x2)\" y2=\"\(y + step - 14)\" "
                     + "stroke-width=\"2\" marker-end=\"url(#arrow)\"/>\n")
-            out.append(
-                string: "<text class=\"label\" x=\"\((left + right) / 2)\" y=\"\(y + (step - 14) / 2 - 4)\" "
-                    + "text-anchor=\"middle\">\(row.frame): \(HTMLText.escape(row.label))</text>\n")
+            boxed("\(row.frame): \(row.label)", css: "label", size: 13, baseline: y + 12, into: &out)
             if let note = row.note {
-                out.append(
-                    string: "<text class=\"note\" x=\"\((left + right) / 2)\" y=\"\(y + (step - 14) / 2 + 12)\" "
-                        + "text-anchor=\"middle\">\(HTMLText.escape(note))</text>\n")
+                // Long notes (an HTTP line) are cut to what fits between the two lines.
+                let fitting = note.count > 80 ? String(note.prefix(79)) + "…" : note
+                boxed(fitting, css: "note", size: 12, baseline: y + 29, into: &out)
             }
             if let state = row.clientState {
                 out.append(
