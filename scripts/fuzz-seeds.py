@@ -18,7 +18,7 @@ import sys
 # PrinterTarget.linkTypes, in order; any other DLT maps to the last entry (unsupported).
 LINK_TYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 226, 242, 282, 147]
 # Each target's -max_len in scripts/fuzz.sh.
-MAX_LEN = {"printer": 4096, "flow": 16384, "http": 4096, "lesson": 8192, "transfer": 2048}
+MAX_LEN = {"printer": 4096, "flow": 16384, "http": 4096, "lesson": 8192, "transfer": 2048, "dns": 1024}
 
 
 def read_pcap(path):
@@ -120,6 +120,28 @@ def transfer_seeds(seeds):
     seeds.add("transfer", bytes([3]) + length(b'{"ok":false,"error":"busy: try again later"}'))
 
 
+def dns_seeds(seeds, paths):
+    """The UDP payloads of port-53 datagrams in the captures (IPv4 and IPv6, any link type)."""
+    for path in paths:
+        try:
+            linktype, packets = read_pcap(path)
+        except Exception:
+            continue
+        for _, _, _, data in packets:
+            for start in range(0, min(len(data), 80)):
+                version = data[start] >> 4
+                if version == 4 and len(data) >= start + 28 and data[start + 9] == 17:
+                    ihl = (data[start] & 15) * 4
+                    udp = start + ihl
+                elif version == 6 and len(data) >= start + 48 and data[start + 6] == 17:
+                    udp = start + 40
+                else:
+                    continue
+                if len(data) >= udp + 8 and 53 in struct.unpack("!HH", data[udp:udp + 4]):
+                    seeds.add("dns", data[udp + 8:])
+                break
+
+
 def main():
     corpus, repo, out = sys.argv[1:4]
     seeds = Seeds(out)
@@ -134,6 +156,11 @@ def main():
         with open(path, "rb") as f:
             seeds.add("lesson", f.read())
     transfer_seeds(seeds)
+    dns_seeds(seeds, pcaps)
+    for query in [b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x06netlab\x04test\x00\x00\x01\x00\x01",
+                  b"\x00\x07\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x03web\x06netlab\x04test\x00\x00\xff\x00\x01"
+                  b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00"]:
+        seeds.add("dns", query)
     print(" ".join(f"{target}={count}" for target, count in sorted(seeds.count.items())))
 
 

@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh 3600                                  a long run
 #   scripts/fuzz.sh 60 http lesson                        some targets only
 #
-# Targets (Fuzz/Sources/netlab-fuzz/*Target.swift): printer, flow, http, lesson, transfer.
+# Targets (Fuzz/Sources/netlab-fuzz/*Target.swift): printer, flow, http, lesson, transfer, dns.
 # Seeds are built from ../shared/corpus (NETLAB_CORPUS overrides) and the repo's captures and
 # lessons into a temporary directory; what the fuzzer learns is kept in SCRATCH/corpus/TARGET,
 # so a later run starts from there. Exits non-zero when a target crashes, hangs or breaks a
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(printer flow http lesson transfer)
+[ ${#targets[@]} -gt 0 ] || targets=(printer flow http lesson transfer dns)
 corpus=${NETLAB_CORPUS:-../shared/corpus}
 # Root and plain-user runs of one checkout each keep their own folder, as scripts/test.sh does.
 scratch=.build-fuzz
@@ -40,7 +40,7 @@ echo "seeds: $seeds"
 
 # Longest input per target: a packet with its headers, a few dozen frames of a conversation,
 # an HTTP head with a short body, a lesson, a framed stream.
-declare -A max_len=([printer]=4096 [flow]=16384 [http]=4096 [lesson]=8192 [transfer]=2048)
+declare -A max_len=([printer]=4096 [flow]=16384 [http]=4096 [lesson]=8192 [transfer]=2048 [dns]=1024)
 # Each run keeps its findings apart, so a new run never mixes them up with old ones.
 artifacts="$scratch/artifacts/$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$artifacts"

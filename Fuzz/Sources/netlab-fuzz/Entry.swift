@@ -4,7 +4,7 @@
 
 /// The fuzz targets; `NETLAB_FUZZ_TARGET` picks the one this process runs.
 enum FuzzTarget: String, CaseIterable, Sendable {
-    case printer, flow, http, lesson, transfer
+    case printer, flow, http, lesson, transfer, dns
 
     func run(_ data: [UInt8]) {
         switch self {
@@ -13,6 +13,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .http: HTTPTarget.run(data)
         case .lesson: LessonTarget.run(data)
         case .transfer: TransferTarget.run(data)
+        case .dns: DNSTarget.run(data)
         }
     }
 }
