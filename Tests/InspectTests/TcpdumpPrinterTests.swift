@@ -47,13 +47,19 @@ final class TcpdumpPrinterTests: XCTestCase {
     }
 
     func testUDPAndVerboseChecksum() {
-        var udp: [UInt8] = [0x9C, 0x40, 0x00, 0x35, 0x00, 0x0B, 0x00, 0x00, 0x61, 0x62, 0x63]
+        var udp: [UInt8] = [0x9C, 0x40, 0x1F, 0x91, 0x00, 0x0B, 0x00, 0x00, 0x61, 0x62, 0x63]
         let packet = Fixtures.ipv4Header(proto: 17, payloadLength: udp.count) + udp
-        XCTAssertEqual(Fixtures.line(packet), "IP 10.0.0.1.40000 > 10.0.0.2.53: UDP, length 3")
+        XCTAssertEqual(Fixtures.line(packet), "IP 10.0.0.1.40000 > 10.0.0.2.8081: UDP, length 3")
         udp[4] = 0x00
         udp[5] = 0x40  // UDP length 64 > IP payload
         let lying = Fixtures.ipv4Header(proto: 17, payloadLength: udp.count) + udp
-        XCTAssertEqual(Fixtures.line(lying), "IP 10.0.0.1.40000 > 10.0.0.2.53: UDP, bad length 56 > 3")
+        XCTAssertEqual(Fixtures.line(lying), "IP 10.0.0.1.40000 > 10.0.0.2.8081: UDP, bad length 56 > 3")
+        // Port 53 goes to the DNS printer first, as in print-udp.c: 3 bytes are no DNS header.
+        udp[2] = 0x00
+        udp[3] = 0x35
+        udp[5] = 0x0B
+        let dns = Fixtures.ipv4Header(proto: 17, payloadLength: udp.count) + udp
+        XCTAssertEqual(Fixtures.line(dns), "IP 10.0.0.1.40000 > 10.0.0.2.53: domain [length 3 < 12] (invalid)")
     }
 
     func testICMPEchoAndUnknownProtocol() {

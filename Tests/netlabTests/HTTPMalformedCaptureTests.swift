@@ -105,7 +105,8 @@ final class HTTPMalformedCaptureTests: XCTestCase {
             lesson.contains(
                 "malformed response in stream 1: status code is not three digits (RFC 9112 §4, byte 9, frame 10)"),
             lesson)
-        XCTAssertTrue(lesson.contains("statuses seen: 200;"), lesson)
+        XCTAssertTrue(
+            lesson.contains("QUERY /a → 200 (HTTP/1.1), GET /b → never answered: the request was malformed"), lesson)
 
         let stats = try Harness.run(["stats", "-r", path]).stdout
         XCTAssertTrue(stats.contains("  malformed: 2 (not counted above)\n"), stats)

@@ -86,7 +86,14 @@ enum ScopeClassifier {
         if text.contains("UDP, length") || text.contains("UDP, bad length") || text.contains("truncated-udp") {
             return nil
         }
-        // DNS over UDP (port 53 on either side) is netlab's own decoder (TcpdumpDNS).
+        // DNS over UDP (port 53 on either side) is netlab's own decoder (TcpdumpDNS), except the
+        // data of EDNS options, which tcpdump decodes option by option (COOKIE, ECS, …) and netlab
+        // does not: an option name followed by its data inside an OPT record's brackets.
+        if text.range(of: #"OPT UDPsize=\d+( DO)? \[[^\]]*?([A-Z-]+|Opt\d+) [^\],\]\[]"#, options: .regularExpression)
+            != nil
+        {
+            return "dns:edns-option-data"
+        }
         if text.range(of: #"\.53 > [^ ]+\.\d+: |\.\d+ > [^ ]+\.53: "#, options: .regularExpression) != nil {
             return nil
         }
