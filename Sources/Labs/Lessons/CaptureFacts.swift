@@ -30,6 +30,9 @@ public struct CaptureFacts: Sendable {
         public var gapBytes: [TCPRole: Int] = [:]
         /// Directions with more bytes than were kept.
         public var truncated: Set<TCPRole> = []
+        /// Segments whose bytes the receiver acknowledged although the capture never showed them:
+        /// the capturer dropped them (a segment lost on the network is never acknowledged).
+        public var ackedUnseen = 0
 
         public init(stream: Int, client: String, server: String, serverPort: UInt16 = 0) {
             self.stream = stream
@@ -121,6 +124,7 @@ public struct CaptureFacts: Sendable {
                 connection.clientGaveUp = facts.frameTimes.last
             }
             if segment.payloadLength > 0 { connection.dataSegments[observation.role, default: 0] += 1 }
+            if observation.flags.contains(.ackedUnseenSegment) { connection.ackedUnseen += 1 }
             seenBytes[observation.stream, default: 0] += segment.payloadLength
             if seenBytes[observation.stream, default: 0] > 2 * Self.keptBytes {
                 analyzer.followStreams.remove(observation.stream)
@@ -159,6 +163,15 @@ public struct CaptureFacts: Sendable {
         }
         facts.connections = byStream.keys.sorted().compactMap { byStream[$0] }
         return facts
+    }
+
+    /// Connections in which the capture itself missed packets (see `Connection.ackedUnseen`):
+    /// what their checks find may be the capture's doing, not the programs'.
+    /// Both signs say the same: bytes acknowledged but never seen, and holes in a stream that no
+    /// retransmission ever filled (had the network lost them, the sender would have resent them
+    /// and the capture would show it).
+    public var incompleteConnections: [Connection] {
+        connections.filter { $0.ackedUnseen > 0 || $0.gapBytes.values.contains { $0 > 0 } }
     }
 
     /// For each HTTP response that reached its client in time (its first frame before the

@@ -265,17 +265,32 @@ public struct Expectation: Sendable, Equatable {
 public struct LessonVerdict: Sendable {
     public var results: [(expectation: Expectation, passed: Bool, found: String)]
     public var passed: Bool { results.allSatisfy(\.passed) }
+    /// Connections with bytes the capture missed (stream, bytes never seen): the capture is incomplete.
+    public var incomplete: [(stream: Int, missing: Int)]
 
     public init(lesson: Lesson, facts: CaptureFacts) {
         results = lesson.expectations.map { expectation in
             let (passed, found) = expectation.evaluate(facts)
             return (expectation, passed, found)
         }
+        incomplete = facts.incompleteConnections.map { ($0.stream, $0.gapBytes.values.reduce(0, +)) }
     }
 
     /// One line per expectation, then what to do about the missing ones.
     public var lines: [String] {
         var lines = results.map { "\($0.passed ? "✓" : "✗") \($0.expectation.summary) — \($0.found)" }
+        if !incomplete.isEmpty {
+            // A hole the receiver acknowledged was the capturer's loss, not the network's: say so
+            // before anyone blames the program for bytes that did travel.
+            let streams = incomplete.map {
+                "stream \($0.stream)" + ($0.missing > 0 ? " (\($0.missing) bytes never seen)" : "")
+            }
+            lines.append(
+                "⚠ capture incomplete: in \(streams.joined(separator: ", ")) the programs exchanged bytes this capture "
+                    + "never saw (acknowledged, or never resent), so the capturer dropped packets, not the network. "
+                    + "Checks on those connections judge the capture, not your programs: record again "
+                    + "(sudo netlab lesson record N; a larger -B if the machine is busy).")
+        }
         let missing = results.filter { !$0.passed }
         if missing.isEmpty {
             lines.append("All \(results.count) checks pass.")
