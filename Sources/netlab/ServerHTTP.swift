@@ -28,7 +28,7 @@ struct ServerHTTP: ParsableCommand {
             python's http.server format.
 
             --demo-endpoints adds a few dynamic answers for lesson 15, before any file:
-              GET /counter      Set-Cookie: visits=N, N one more than the Cookie brought back
+              GET /counter      Set-Cookie: visits=N, one more than the Cookie's
               GET /status/CODE  a page with that status (/status/500: a server error)
               GET /chunked      a body in Transfer-Encoding: chunked
               POST /echo        the request body back, with its Content-Type

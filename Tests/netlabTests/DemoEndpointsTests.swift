@@ -71,6 +71,31 @@ final class DemoEndpointsTests: XCTestCase {
         }
     }
 
+    /// Pipelined POSTs on one connection each get their own body back (a body never leaks into
+    /// the next request's answer), and a body over --max-body is refused with 413, in every model.
+    func testPipelinedEchoesAndTheBodyLimit() throws {
+        let site = try SiteDirectory()
+        for model in HTTPServerTests.models {
+            let server = try ServerProcess(
+                [
+                    "server", "http", "--root", site.path, "--port", "0", "--model", model, "--quiet",
+                    "--demo-endpoints", "--max-body", "100",
+                ])
+            defer { server.stop() }
+            let one = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nfirst"
+            let two = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\nsecond"
+            let three = "GET /counter HTTP/1.1\r\nHost: t\r\nCookie: visits=41\r\n\r\n"
+            let reply = try RawClient.exchange(port: server.port, one + two + three, responses: 3)
+            XCTAssertEqual(RawClient.statuses(reply), [200, 200, 200], "\(model): \(reply)")
+            XCTAssertTrue(reply.contains("Content-Length: 5\r\n\r\nfirstHTTP/1.1 200 OK"), "\(model): \(reply)")
+            XCTAssertTrue(reply.contains("Content-Length: 6\r\n\r\nsecondHTTP/1.1 200 OK"), "\(model): \(reply)")
+            XCTAssertTrue(reply.hasSuffix("visits: 42\n"), "\(model): \(reply)")
+            let big =
+                "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 101\r\n\r\n" + String(repeating: "x", count: 101)
+            XCTAssertEqual(RawClient.status(try RawClient.exchange(port: server.port, big)), 413, model)
+        }
+    }
+
     /// Without the flag the server stays a static file server.
     func testOffByDefault() throws {
         _ = try Curl.path
