@@ -108,6 +108,13 @@ final class DemoEndpointsTests: XCTestCase {
             codes.append(try Curl.run(["-o", "/dev/null", "-w", "%{http_code}", url] + arguments.dropFirst()).text)
         }
         XCTAssertEqual(codes, ["404", "404", "404", "405"])
+        // A conditional GET answered 304: netlab's client says the body is none, not "until close".
+        let now = HTTPDate.format(Int(Date().timeIntervalSince1970))
+        let conditional = try Harness.run([
+            "client", "http", server.url + "hello.txt", "-H", "If-Modified-Since: \(now)",
+        ])
+        XCTAssertTrue(conditional.stdout.hasPrefix("HTTP/1.1 304 Not Modified\n"), conditional.stdout)
+        XCTAssertTrue(conditional.stderr.contains("answered 304; body 0 bytes (a 304 has none)"), conditional.stderr)
     }
 
     /// Generated Cookie headers on one keep-alive connection: the count the server sets is the
