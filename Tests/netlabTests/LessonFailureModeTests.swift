@@ -48,6 +48,15 @@ final class LessonFailureModeTests: XCTestCase {
         .init(
             lesson: 10, capture: "captures/lesson-10-no-loss.pcap", failing: ["udp-lost 1"],
             found: ["0 lost"]),
+        .init(
+            lesson: 15, capture: "captures/lesson-15-cookie-dropped.pcap", failing: ["cookie-returned"],
+            found: ["Set-Cookie seen (visits=1, visits=1)", "no request sent a cookie back"]),
+        .init(
+            lesson: 16, capture: "captures/lesson-16-latin1-as-utf8.pcap", failing: ["utf8-text request"],
+            found: ["POST /echo: byte FC at body offset 2 is not UTF-8", "latin-1 bytes labelled charset=utf-8"]),
+        .init(
+            lesson: 17, capture: "captures/lesson-17-serial-bench.pcap", failing: ["served-overlapping 10"],
+            found: ["at most 1 served at the same time", "answered only after the client had given up"]),
     ]
 
     func testEveryLessonPassesItsCaptureAndFailsItsFailureMode() throws {
