@@ -161,7 +161,10 @@ struct LessonRecord: ParsableCommand {
         exercise.student = student
         // Asked first, so a student without the permission reads one line, not a half-run exercise.
         _ = try openLoopback(filter: lesson.exercise?.filter ?? "")
-        Console.error("Running lesson \(number)'s exercise on lo while recording into \(target)…")
+        Console.error(
+            "Running lesson \(number)'s exercise "
+                + (lesson.exerciseCaptureFile == nil ? "on lo " : "(it captures inside the path) ")
+                + "while recording into \(target)…")
         do {
             _ = try exercise.record(to: target)
         } catch {

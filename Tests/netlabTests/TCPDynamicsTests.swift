@@ -156,14 +156,20 @@ final class TCPDynamicsTests: XCTestCase {
         guard let tshark = TCPAnalysisTestsPaths.tshark else {
             throw XCTSkip("SKIPPED: tshark is not installed (scripts/setup.sh installs it)")
         }
-        let captures = Harness.root.appendingPathComponent("captures").path
-        let names = try FileManager.default.contentsOfDirectory(atPath: captures).filter { $0.hasSuffix(".pcap") }
-            .sorted()
-        XCTAssertGreaterThanOrEqual(names.count, 20)
+        // The bundled captures, and the corpus's loopback captures of other programs (nginx,
+        // Python) when the corpus is beside the repository.
+        var paths: [String] = []
+        for directory in [
+            Harness.root.appendingPathComponent("captures"), Harness.corpus.appendingPathComponent("loopback"),
+        ] {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            paths += names.filter { $0.hasSuffix(".pcap") }.sorted().map { directory.path + "/" + $0 }
+        }
+        XCTAssertGreaterThanOrEqual(paths.count, 20)
         var compared = 0
         var disagreements: [String] = []
-        for name in names {
-            let path = captures + "/" + name
+        for path in paths {
+            let name = (path as NSString).lastPathComponent
             let facts = try CaptureFacts.read(path)
             var mine: [String: [Int]] = [:]
             for connection in facts.connections {
@@ -216,7 +222,7 @@ final class TCPDynamicsTests: XCTestCase {
             }
         }
         print(
-            "\nTCP DYNAMICS vs tshark: \(names.count) captures, \(compared) directions, \(disagreements.count) differ")
+            "\nTCP DYNAMICS vs tshark: \(paths.count) captures, \(compared) directions, \(disagreements.count) differ")
         XCTAssertGreaterThan(compared, 40)
         XCTAssertEqual(disagreements, [], disagreements.joined(separator: "\n"))
     }
