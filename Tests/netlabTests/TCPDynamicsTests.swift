@@ -277,3 +277,41 @@ final class TCPDynamicsTests: XCTestCase {
 extension TCPRole {
     static let allSides: [TCPRole] = [.client, .server]
 }
+
+/// Lessons on a `netlab path` name the file their exercise captures into; the others capture on lo.
+final class PathExerciseCaptureTests: XCTestCase {
+    func testOnlyThePathLessonsCaptureThemselves() throws {
+        var named: [Int: String] = [:]
+        for lesson in try Lesson.all(in: LessonTests.lessonsDirectory) {
+            guard let file = lesson.exerciseCaptureFile else { continue }
+            named[lesson.number] = file
+            let exercise = try XCTUnwrap(lesson.exercise)
+            // The file is one its own commands write, inside the path.
+            XCTAssertTrue(
+                exercise.commands.contains { $0.contains("sniff --path") && $0.contains("-w \(file)") },
+                "lesson \(lesson.number): no `sniff --path … -w \(file)` among \(exercise.commands)")
+            XCTAssertTrue(file.hasPrefix(ScriptRunner.workDirectory + "/"), file)
+        }
+        XCTAssertEqual(named.keys.sorted(), [19, 20])
+        let parsed = Lesson(
+            markdown: "# 99. x\n```exercise\n# capture file:   ~/netlab-work/a.pcap (why)\nnetlab x\n```\n",
+            path: "99-x.md")
+        XCTAssertEqual(parsed.exerciseCaptureFile, "~/netlab-work/a.pcap")
+        XCTAssertEqual(parsed.exercise?.commands, ["netlab x"], "the marker is a comment, not a command")
+    }
+
+    /// A path exercise whose file never appears (its sniff failed) is an error, not an empty pass.
+    func testAMissingCaptureFileIsAnError() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-pathex-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lesson = Lesson(
+            markdown: "# 98. x\n```exercise\n# capture file: ~/netlab-work/none.pcap\ntrue\n```\n",
+            path: directory.path + "/98-x.md")
+        let exercise = LessonExercise(lesson: lesson, binDirectory: "/bin", workingDirectory: directory.path)
+        XCTAssertThrowsError(try exercise.record(to: directory.path + "/out.pcap")) { error in
+            XCTAssertTrue("\(error)".contains("none.pcap"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.path + "/out.pcap"))
+    }
+}

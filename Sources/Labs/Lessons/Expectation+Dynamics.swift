@@ -83,11 +83,15 @@ extension Expectation {
             let dynamics = connection.dynamics
             let fast = dynamics.fastRetransmissions[role] ?? 0
             let duplicates = dynamics.duplicateAcks[role.other] ?? 0
+            // The rate the sender reached, loss and all: the number lesson 19 asks students for.
+            let rate = dynamics.throughput(role).map {
+                "; \(Self.megabits($0)) Mbit/s of data over \(Self.seconds(dynamics, role)) s"
+            }
             return (
                 count >= number,
                 "stream \(connection.stream): the \(role.rawValue) retransmitted \(count) of its "
                     + "\(dynamics.dataSegments[role] ?? 0) data segments (\(fast) fast), after \(duplicates) "
-                    + "duplicate ACKs from the \(role.other.rawValue)"
+                    + "duplicate ACKs from the \(role.other.rawValue)" + (rate ?? "")
             )
         default:
             return evaluateSegmentSizes(connections)
@@ -129,6 +133,15 @@ extension Expectation {
         }
         if !tooLarge.isEmpty { found += "; " + Self.firstFew(tooLarge) }
         return ((best?.segments ?? 0) >= number, found)
+    }
+
+    static func megabits(_ bitsPerSecond: Double) -> String {
+        String(Double(Int((bitsPerSecond / 1e5).rounded())) / 10)
+    }
+
+    static func seconds(_ dynamics: TCPDynamics, _ role: TCPRole) -> String {
+        let span = (dynamics.lastData[role] ?? 0) - (dynamics.firstData[role] ?? 0)
+        return String(Double(Int((span * 100).rounded())) / 100)
     }
 
     private static func firstFew(_ items: [String]) -> String {
