@@ -79,6 +79,14 @@ struct LessonRecord: ParsableCommand {
             throw Failure(
                 "lesson \(number) has no exercise block, so no filter to record with", exitCode: ExitCodes.usage)
         }
+        // A lesson on a `netlab path` (19, 20): lo never sees its packets.
+        if !exercise, lesson.exerciseCaptureFile != nil {
+            throw Failure(
+                "lesson \(number) runs on a netlab path, whose packets never cross lo: record inside the path as its "
+                    + "steps do (`sudo netlab sniff --path server -w ~/netlab-work/lesson-\(number).pcap "
+                    + "\(exerciseBlock.filter)`), or run `sudo netlab lesson record \(number) --exercise`",
+                exitCode: ExitCodes.usage)
+        }
         let target: String
         var made: [String] = []
         if let output {

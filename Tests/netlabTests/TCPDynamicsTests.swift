@@ -300,6 +300,14 @@ final class PathExerciseCaptureTests: XCTestCase {
         XCTAssertEqual(parsed.exercise?.commands, ["netlab x"], "the marker is a comment, not a command")
     }
 
+    /// `lesson record 19` would capture lo, where the path's packets never pass: it says so.
+    func testRecordingAPathLessonOnLoopbackIsRefused() throws {
+        let result = try Harness.run(["lesson", "record", "19", "--lessons", LessonTests.lessonsDirectory])
+        XCTAssertEqual(result.status, 64, result.stderr)
+        XCTAssertTrue(result.stderr.contains("sudo netlab sniff --path server -w"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("sudo netlab lesson record 19 --exercise"), result.stderr)
+    }
+
     /// A path exercise whose file never appears (its sniff failed) is an error, not an empty pass.
     func testAMissingCaptureFileIsAnError() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-pathex-\(UUID())")
