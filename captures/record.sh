@@ -220,6 +220,41 @@ if wanted 17; then
   stop_server "$server"
   stop_capture captures/lesson-17-serial-bench.pcap 17
 fi
+# Lessons 18–20 (TCP dynamics). Their bundled captures of 19 and 20 come from exercises that run
+# on a `netlab path` and record inside it; the failure modes are the same traffic on lo.
+if wanted 18; then
+  # Lesson 18: a receiver that reads at once, with the default buffer: its window never
+  # closes, so there is no zero window and nothing to probe.
+  port=$(free_port)
+  start_capture captures/lesson-18-fast-reader.pcap tcp port "$port"
+  "$netlab" server echo --port "$port" >/dev/null 2>&1 &
+  server=$!
+  sleep 0.5
+  head -c 20000 /dev/zero | "$netlab" client tcp 127.0.0.1 "$port" >/dev/null 2>&1 || true
+  stop_server "$server"
+  stop_capture captures/lesson-18-fast-reader.pcap 18
+fi
+if wanted 19 || wanted 20; then
+  # Lessons 19 and 20: the same downloads on loopback: MSS 65495, no bottleneck, nothing lost,
+  # the page in one or two segments.
+  scratch=$(mktemp -d)
+  head -c 1000000 /dev/urandom >"$scratch/big.bin"
+  seq 1 3000 >"$scratch/page.txt"
+  for item in 19:big.bin:lesson-19-loopback 20:page.txt:lesson-20-loopback; do
+    IFS=: read -r number file name <<<"$item"
+    wanted "$number" || continue
+    port=$(free_port)
+    start_capture "captures/$name.pcap" tcp port "$port"
+    "$netlab" server http --root "$scratch" --port "$port" --quiet >/dev/null 2>&1 &
+    server=$!
+    sleep 0.5
+    "$netlab" client http "http://127.0.0.1:$port/$file" >/dev/null 2>&1 || true
+    sleep 0.3
+    stop_server "$server"
+    stop_capture "captures/$name.pcap" "$number"
+  done
+  rm -rf "$scratch"
+fi
 for number in "${lessons[@]}"; do
   number=$((10#$number))
   file=$(ls lessons/"$(printf %02d "$number")"-*.md)

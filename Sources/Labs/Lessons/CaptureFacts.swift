@@ -30,6 +30,8 @@ public struct CaptureFacts: Sendable {
         public var gapBytes: [TCPRole: Int] = [:]
         /// Directions with more bytes than were kept.
         public var truncated: Set<TCPRole> = []
+        /// MSS, segment sizes, windows and retransmissions per side (lessons 18–20).
+        public var dynamics = TCPDynamics()
 
         public init(stream: Int, client: String, server: String, serverPort: UInt16 = 0) {
             self.stream = stream
@@ -121,6 +123,8 @@ public struct CaptureFacts: Sendable {
                 connection.clientGaveUp = facts.frameTimes.last
             }
             if segment.payloadLength > 0 { connection.dataSegments[observation.role, default: 0] += 1 }
+            connection.dynamics.add(
+                segment, role: observation.role, flags: observation.flags, time: facts.frameTimes.last ?? 0)
             seenBytes[observation.stream, default: 0] += segment.payloadLength
             if seenBytes[observation.stream, default: 0] > 2 * Self.keptBytes {
                 analyzer.followStreams.remove(observation.stream)

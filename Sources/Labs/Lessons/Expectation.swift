@@ -63,6 +63,17 @@ public struct Expectation: Sendable, Equatable {
         case utf8Text = "utf8-text"
         /// At least N connections whose responses (sent in time) span overlapping intervals.
         case servedOverlapping = "served-overlapping"
+        // lessons 18–20
+        /// Some side advertised a window of 0: its receive buffer was full (flow control).
+        case zeroWindow = "zero-window"
+        /// After a zero window, the other side probed it and was answered.
+        case windowProbe = "window-probe"
+        /// A SYN offering this MSS (1460 on an Ethernet-sized path, 65495 on loopback).
+        case mss
+        /// One side of a connection retransmitted at least N data segments.
+        case retransmissions
+        /// One side sent at least N data segments, none larger than the MSS its peer offered.
+        case segmentsWithinMSS = "segments-within-mss"
     }
 
     public var kind: Kind
@@ -136,6 +147,7 @@ public struct Expectation: Sendable, Equatable {
             return nil
         case .cookieReturned, .utf8Text, .servedOverlapping:
             return depthArgumentProblem(words)
+        case .zeroWindow, .windowProbe, .mss, .retransmissions, .segmentsWithinMSS: return dynamicsArgumentProblem
         case .framed:
             let schemes = FramingScheme.allCases.map(\.rawValue)
             guard words.count == 1, FramingScheme(rawValue: words[0]) != nil else {
@@ -172,6 +184,7 @@ public struct Expectation: Sendable, Equatable {
         case .udpToOpenPort: "\(number) UDP datagram\(number == 1 ? "" : "s") to a port with a receiver"
         case .udpLost: "\(number) UDP datagram\(number == 1 ? "" : "s") lost in the relay and never resent (丢包)"
         case .cookieReturned, .utf8Text, .servedOverlapping: depthSummary
+        case .zeroWindow, .windowProbe, .mss, .retransmissions, .segmentsWithinMSS: dynamicsSummary
         }
     }
 
@@ -269,6 +282,7 @@ public struct Expectation: Sendable, Equatable {
         case .udpToOpenPort: return evaluateOpenPort(facts)
         case .udpLost: return evaluateLoss(facts)
         case .cookieReturned, .utf8Text, .servedOverlapping: return evaluateDepth(facts)
+        case .zeroWindow, .windowProbe, .mss, .retransmissions, .segmentsWithinMSS: return evaluateDynamics(facts)
         }
     }
 }
