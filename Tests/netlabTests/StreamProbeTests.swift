@@ -224,6 +224,26 @@ final class StreamProbeTests: XCTestCase {
         XCTAssertEqual(nobody.status, 69, nobody.stderr)
     }
 
+    /// With root: a failed echo check carries its frames (its SYN from its own port, the
+    /// server's FIN after the dropped tail) and a ladder; passed checks carry none.
+    func testFailedCheckCarriesFramesWhenCapturing() throws {
+        try Harness.requireLiveCapture()
+        let server = try FixtureServer("student_echo_server.py", ["--flaw", "tail"])
+        defer { server.stop() }
+        var probe = StreamProbe(group: .echo, host: "127.0.0.1", port: server.port)
+        probe.timeout = Self.timeout
+        probe.only = ["small", "half-close"]
+        let report = try probe.run()
+        XCTAssertNil(report.captureNote)
+        XCTAssertEqual(report.failedIDs, ["echo.half-close"])
+        let failed = try XCTUnwrap(Self.result(report, "echo.half-close"))
+        let port = try XCTUnwrap(failed.exchanges.first?.localPort)
+        XCTAssert(failed.frames.contains { $0.contains("Flags [S]") && $0.contains(".\(port) >") }, "\(failed.frames)")
+        XCTAssert(failed.frames.contains { $0.contains("> 127.0.0.1.\(port): Flags [F") }, "\(failed.frames)")
+        XCTAssertFalse(failed.ladder.isEmpty)
+        XCTAssert(report.results.filter { $0.status == .passed }.allSatisfy { $0.frames.isEmpty })
+    }
+
     /// The judging helpers against independent references on generated inputs (seeded;
     /// NETLAB_PROBE_CASES for more): where two byte strings first differ (the generator knows)
     /// and which complete lines a chat client received (Foundation's split is the reference).
