@@ -180,7 +180,9 @@ final class StreamConnection {
         if let receiveBuffer {
             // SO_RCVBUF must be set before connect(2): it fixes the window the handshake offers.
             var address = SocketAddress(numeric: host, port: port)
-            if address == nil { address = try Resolver.resolve(host, service: String(port), passive: false).first?.address }
+            if address == nil {
+                address = try Resolver.resolve(host, service: String(port), passive: false).first?.address
+            }
             guard let address else { throw SocketError("connect \(host)", code: EINVAL, detail: "no address") }
             socket = try Socket(.tcp, family: address.family)
             socket.setOption(level: SOL_SOCKET, name: SO_RCVBUF, value: receiveBuffer)
