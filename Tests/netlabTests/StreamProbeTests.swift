@@ -244,6 +244,77 @@ final class StreamProbeTests: XCTestCase {
         XCTAssert(report.results.filter { $0.status == .passed }.allSatisfy { $0.frames.isEmpty })
     }
 
+    /// The probe's upload encoder against an independent receiver: seeded uploads (0–20,000
+    /// bytes, cut into up to 8 pieces at random points, 1 ms apart) to the Python fixture, whose
+    /// hashlib must agree with the probe's SHA-256 (it answers ok only then) and whose stored
+    /// file must hold the generated body byte for byte. NETLAB_PROBE_UPLOADS sets the count.
+    func testGeneratedUploadsAgreeWithThePythonReceiver() throws {
+        let count = Int(ProcessInfo.processInfo.environment["NETLAB_PROBE_UPLOADS"] ?? "") ?? 300
+        let directory = try Directory()
+        let server = try FixtureServer("student_upload_server.py", [directory.url.path])
+        defer { server.stop() }
+        let context = StreamContext(host: "127.0.0.1", port: server.port, timeout: Self.timeout, nickname: false)
+        var generator = SeededGenerator(state: 9)
+        var disagreements: [String] = []
+        for index in 0..<count {
+            let file = UploadProbeChecks.Upload("gen\(index)", size: Int.random(in: 0...20000, using: &generator))
+            let bytes = file.bytes
+            let cuts = (0..<Int.random(in: 0...7, using: &generator)).map { _ in
+                Int.random(in: 0...bytes.count, using: &generator)
+            }.sorted()
+            let outcome = UploadProbeChecks.upload(context, "generated upload", file) { connection in
+                var start = 0
+                for end in cuts + [bytes.count] where end > start {
+                    guard connection.send(Array(bytes[start..<end]), deadline: context.deadline) else { return false }
+                    start = end
+                    sleep(seconds: 0.001)
+                }
+                return true
+            }
+            let stored = FileManager.default.contents(atPath: directory.url.appendingPathComponent(file.name).path)
+            if outcome.passed != true {
+                disagreements.append("\(file.body.count) bytes cut at \(cuts): \(outcome.observed)")
+            } else if stored != Data(file.body) {
+                disagreements.append("\(file.body.count) bytes cut at \(cuts): the stored file differs")
+            }
+        }
+        print("probe uploads: \(count - disagreements.count) of \(count) agree with the Python receiver")
+        XCTAssert(disagreements.isEmpty, "\(disagreements.count) of \(count): \(disagreements.prefix(5))")
+    }
+
+    /// The probe's echo round trip on generated messages (0–300 KiB of seeded random bytes,
+    /// half of them followed by a half-close), against netlab's echo server and the Python
+    /// one in turn: each must come back exactly (the generator is the reference), and the
+    /// probe must judge it so. NETLAB_PROBE_ECHOES sets the count.
+    func testGeneratedEchoesComeBackExactly() throws {
+        let count = Int(ProcessInfo.processInfo.environment["NETLAB_PROBE_ECHOES"] ?? "") ?? 200
+        let netlab = try ServerProcess(["server", "echo", "--port", "0", "-q"])
+        defer { netlab.stop() }
+        let python = try FixtureServer("student_echo_server.py", [])
+        defer { python.stop() }
+        var generator = SeededGenerator(state: 21)
+        var disagreements: [String] = []
+        for index in 0..<count {
+            let port = index % 2 == 0 ? netlab.port : python.port
+            let context = StreamContext(host: "127.0.0.1", port: port, timeout: Self.timeout, nickname: false)
+            let size = Int.random(in: 0...(300 << 10), using: &generator)
+            var words = PayloadGenerator(state: generator.next() | 1)
+            var message: [UInt8] = []
+            message.reserveCapacity(size + 8)
+            while message.count < size {
+                withUnsafeBytes(of: words.next()) { message += $0 }
+            }
+            message.removeLast(message.count - size)
+            let halfClose = Bool.random(using: &generator)
+            let outcome = EchoProbeChecks.roundTrip(context, "generated", message, halfClose: halfClose)
+            if outcome.passed != true {
+                disagreements.append("\(size) bytes to port \(port), half-close \(halfClose): \(outcome.observed)")
+            }
+        }
+        print("probe echoes: \(count - disagreements.count) of \(count) came back exactly")
+        XCTAssert(disagreements.isEmpty, "\(disagreements.count) of \(count): \(disagreements.prefix(5))")
+    }
+
     /// The judging helpers against independent references on generated inputs (seeded;
     /// NETLAB_PROBE_CASES for more): where two byte strings first differ (the generator knows)
     /// and which complete lines a chat client received (Foundation's split is the reference).
