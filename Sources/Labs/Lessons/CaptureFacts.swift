@@ -31,7 +31,7 @@ public struct CaptureFacts: Sendable {
         /// Directions with more bytes than were kept.
         public var truncated: Set<TCPRole> = []
         /// MSS, segment sizes, windows and retransmissions per side (lessons 18–20).
-        public var dynamics = TCPDynamics()
+        public var dynamics = ConnectionDynamics()
 
         public init(stream: Int, client: String, server: String, serverPort: UInt16 = 0) {
             self.stream = stream

@@ -1,7 +1,7 @@
 import Inspect
 
 /// The checks of the TCP dynamics lessons (18 flow control, 19 congestion control, 20
-/// segmentation and MTU), read from each connection's `TCPDynamics`.
+/// segmentation and MTU), read from each connection's `ConnectionDynamics`.
 extension Expectation {
     var dynamicsArgumentProblem: String? {
         switch kind {
@@ -139,7 +139,7 @@ extension Expectation {
         String(Double(Int((bitsPerSecond / 1e5).rounded())) / 10)
     }
 
-    static func seconds(_ dynamics: TCPDynamics, _ role: TCPRole) -> String {
+    static func seconds(_ dynamics: ConnectionDynamics, _ role: TCPRole) -> String {
         let span = (dynamics.lastData[role] ?? 0) - (dynamics.firstData[role] ?? 0)
         return String(Double(Int((span * 100).rounded())) / 100)
     }

@@ -4,7 +4,7 @@ import Inspect
 /// its segment sizes, the windows it advertised, its retransmissions. The lessons on flow
 /// control, congestion control and segmentation (18–20) grade these. The per-segment findings
 /// are the analyzer's, which flags the frames Wireshark's `tcp.analysis.*` fields flag.
-public struct TCPDynamics: Sendable {
+public struct ConnectionDynamics: Sendable {
     /// The MSS option of each side's SYN (nil: that SYN was not seen or offered none).
     public var mss: [TCPRole: UInt16] = [:]
     /// Data-carrying segments each side sent, and the largest payload among them.

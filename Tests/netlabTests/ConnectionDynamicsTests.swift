@@ -6,10 +6,10 @@ import TestSupport
 import XCTest
 
 /// The facts lessons 18–20 grade (MSS, segment sizes, zero windows, window probes,
-/// retransmissions), read through the whole pipeline (pcap → analyzer → `TCPDynamics`) from
+/// retransmissions), read through the whole pipeline (pcap → analyzer → `ConnectionDynamics`) from
 /// generated connections whose truth the generator knows, and compared with tshark on every
 /// bundled capture.
-final class TCPDynamicsTests: XCTestCase {
+final class ConnectionDynamicsTests: XCTestCase {
     static var cases: Int { ProcessInfo.processInfo.environment["NETLAB_LONG_TESTS"] == nil ? 2_000 : 50_000 }
 
     /// One generated connection: what was put in it, counted by the generator as it wrote.
