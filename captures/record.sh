@@ -172,6 +172,89 @@ if wanted 10; then
   "$netlab" compare --count 300 --size 128 --loss 0% --relay socket >/dev/null 2>&1 || true
   stop_capture captures/lesson-10-no-loss.pcap 10
 fi
+# Lessons 15–17 (HTTP in depth, bytes and text, concurrency measured).
+if wanted 15; then
+  # Lesson 15: the client never sends the cookie back: every /counter visit is the first.
+  port=$(free_port)
+  start_capture captures/lesson-15-cookie-dropped.pcap tcp port "$port"
+  "$netlab" server http --root lessons/site --port "$port" --demo-endpoints --quiet >/dev/null 2>&1 &
+  server=$!
+  sleep 0.5
+  url="http://127.0.0.1:$port"
+  since=$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT')
+  "$netlab" client http "$url/text" >/dev/null 2>&1 || true
+  "$netlab" client http "$url/notes.txt" -H "If-Modified-Since: $since" >/dev/null 2>&1 || true
+  "$netlab" client http "$url/notes.txt" -H 'Range: bytes=0-9' >/dev/null 2>&1 || true
+  "$netlab" client http "$url/notes.txt" -H 'Range: bytes=100000-' >/dev/null 2>&1 || true
+  "$netlab" client http "$url/echo" -d 'name=netlab&lesson=15' >/dev/null 2>&1 || true
+  "$netlab" client http "$url/counter" >/dev/null 2>&1 || true
+  "$netlab" client http "$url/counter" >/dev/null 2>&1 || true
+  "$netlab" client http "$url/status/500" >/dev/null 2>&1 || true
+  "$netlab" client http "$url/chunked" >/dev/null 2>&1 || true
+  stop_server "$server"
+  stop_capture captures/lesson-15-cookie-dropped.pcap 15
+fi
+if wanted 16; then
+  # Lesson 16: the student's text sent in latin-1 but labelled charset=utf-8.
+  port=$(free_port)
+  start_capture captures/lesson-16-latin1-as-utf8.pcap tcp port "$port"
+  "$netlab" server http --root lessons/site --port "$port" --demo-endpoints --quiet >/dev/null 2>&1 &
+  server=$!
+  sleep 0.5
+  "$netlab" client http "http://127.0.0.1:$port/text/utf-8.txt" >/dev/null 2>&1 || true
+  "$netlab" client http "http://127.0.0.1:$port/text/latin-1.txt" >/dev/null 2>&1 || true
+  printf 'POST /echo HTTP/1.1\r\nHost: lab\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 11\r\nConnection: close\r\n\r\nGr\374\337e, caf\351' |
+    "$netlab" client tcp 127.0.0.1 "$port" >/dev/null 2>&1 || true
+  stop_server "$server"
+  stop_capture captures/lesson-16-latin1-as-utf8.pcap 16
+fi
+if wanted 17; then
+  # Lesson 17: the bench against the serial server: one connection served, nine in turn too late.
+  port=$(free_port)
+  start_capture captures/lesson-17-serial-bench.pcap tcp port "$port"
+  "$netlab" server http --root lessons/site --port "$port" --model serial --quiet >/dev/null 2>&1 &
+  server=$!
+  sleep 0.5
+  "$netlab" bench http "http://127.0.0.1:$port/notes.txt" -c 10 -d 0.2 --quiet >/dev/null 2>&1 || true
+  sleep 0.5
+  stop_server "$server"
+  stop_capture captures/lesson-17-serial-bench.pcap 17
+fi
+# Lessons 18–20 (TCP dynamics). Their bundled captures of 19 and 20 come from exercises that run
+# on a `netlab path` and record inside it; the failure modes are the same traffic on lo.
+if wanted 18; then
+  # Lesson 18: a receiver that reads at once, with the default buffer: its window never
+  # closes, so there is no zero window and nothing to probe.
+  port=$(free_port)
+  start_capture captures/lesson-18-fast-reader.pcap tcp port "$port"
+  "$netlab" server echo --port "$port" >/dev/null 2>&1 &
+  server=$!
+  sleep 0.5
+  head -c 20000 /dev/zero | "$netlab" client tcp 127.0.0.1 "$port" >/dev/null 2>&1 || true
+  stop_server "$server"
+  stop_capture captures/lesson-18-fast-reader.pcap 18
+fi
+if wanted 19 || wanted 20; then
+  # Lessons 19 and 20: the same downloads on loopback: MSS 65495, no bottleneck, nothing lost,
+  # the page in one or two segments.
+  scratch=$(mktemp -d)
+  head -c 1000000 /dev/urandom >"$scratch/big.bin"
+  seq 1 3000 >"$scratch/page.txt"
+  for item in 19:big.bin:lesson-19-loopback 20:page.txt:lesson-20-loopback; do
+    IFS=: read -r number file name <<<"$item"
+    wanted "$number" || continue
+    port=$(free_port)
+    start_capture "captures/$name.pcap" tcp port "$port"
+    "$netlab" server http --root "$scratch" --port "$port" --quiet >/dev/null 2>&1 &
+    server=$!
+    sleep 0.5
+    "$netlab" client http "http://127.0.0.1:$port/$file" >/dev/null 2>&1 || true
+    sleep 0.3
+    stop_server "$server"
+    stop_capture "captures/$name.pcap" "$number"
+  done
+  rm -rf "$scratch"
+fi
 for number in "${lessons[@]}"; do
   number=$((10#$number))
   file=$(ls lessons/"$(printf %02d "$number")"-*.md)

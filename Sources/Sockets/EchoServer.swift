@@ -15,6 +15,9 @@ public final class EchoServer {
     public let address: SocketAddress
     public var maxConnections = 128
     public var idleTimeout = 300.0
+    /// Seconds to wait before each read (TCP): a slow reader, so the receive buffer fills and
+    /// the window the server advertises shrinks to zero (flow control, lesson 18).
+    public var readDelay = 0.0
     /// Event lines (connections, datagrams) go here; nil for none.
     public var log: (@Sendable (String) -> Void)?
 
@@ -32,6 +35,14 @@ public final class EchoServer {
             try socket.bind(address)
         }
         self.address = socket.localAddress ?? address
+    }
+
+    /// SO_RCVBUF on the listening socket, before any connection: accepted connections inherit
+    /// it, and the SYN-ACK's window and window scale are computed from it. Linux doubles the
+    /// value (the other half is bookkeeping) and keeps at least 2,304 bytes. False if refused.
+    @discardableResult
+    public func setReceiveBuffer(_ bytes: Int32) -> Bool {
+        socket.setOption(level: SOL_SOCKET, name: SO_RCVBUF, value: bytes)
     }
 
     public struct Summary: Sendable {
@@ -77,7 +88,7 @@ public final class EchoServer {
         let active = Atomic<Int>(0)
         let total = Atomic<Int>(0)
         var summary = Summary()
-        let idleTimeout = idleTimeout, log = log
+        let idleTimeout = idleTimeout, readDelay = readDelay, log = log
         while !shouldStop() {
             guard try socket.wait(for: .readable, timeout: 0.25) else { continue }
             // Non-blocking: a client that resets while queued must not leave accept(2) waiting.
@@ -102,7 +113,8 @@ public final class EchoServer {
             active.add(1, ordering: .relaxed)
             log?("\(peer) connected")
             let started = Threads.detach {
-                let echoed = Self.echo(connection, idleTimeout: idleTimeout, shouldStop: shouldStop)
+                let echoed = Self.echo(
+                    connection, idleTimeout: idleTimeout, readDelay: readDelay, shouldStop: shouldStop)
                 total.add(echoed, ordering: .relaxed)
                 log?("\(peer) closed after \(echoed) byte\(echoed == 1 ? "" : "s") echoed")
                 active.subtract(1, ordering: .relaxed)
@@ -121,7 +133,7 @@ public final class EchoServer {
 
     /// recv → send until the client closes (then close too), goes quiet, stops reading, resets,
     /// or a stop is requested.
-    static func echo(_ connection: Socket, idleTimeout: Double, shouldStop: () -> Bool) -> Int {
+    static func echo(_ connection: Socket, idleTimeout: Double, readDelay: Double = 0, shouldStop: () -> Bool) -> Int {
         // A send making no progress for 5 s: the client stopped reading.
         let sender = PatientSender(socket: connection, stallTimeout: 5)
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
@@ -132,6 +144,12 @@ public final class EchoServer {
             if !ready {
                 if Clock.now - quietSince >= idleTimeout { break }
                 continue
+            }
+            // The slow reader: what arrives meanwhile waits in the receive buffer. Slept in
+            // short slices so a stop request is still seen within 250 ms.
+            if readDelay > 0 {
+                let until = Clock.now + readDelay
+                while Clock.now < until && !shouldStop() { usleep(UInt32(min(0.05, max(0, until - Clock.now)) * 1e6)) }
             }
             let count: Int
             do {

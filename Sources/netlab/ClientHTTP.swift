@@ -100,9 +100,13 @@ struct ClientHTTP: ParsableCommand {
             response.body.withUnsafeBytes { out.append(bytes: $0) }
         }
         _ = Console.write(&out)
+        // 1xx, 204 and 304 never have a body, whatever the fields say (RFC 9112 §6.3).
+        let status = response.head.status ?? 0
         let framing =
-            response.head.tokens("Transfer-Encoding").last == "chunked"
-            ? "chunked, decoded" : response.head.has("Content-Length") ? "Content-Length" : "until close"
+            status / 100 == 1 || status == 204 || status == 304
+            ? "a \(status) has none"
+            : response.head.tokens("Transfer-Encoding").last == "chunked"
+                ? "chunked, decoded" : response.head.has("Content-Length") ? "Content-Length" : "until close"
         Console.error(
             "netlab: \(response.peer.map(\.description) ?? target.authority) answered \(response.head.status ?? 0); "
                 + "body \(response.body.count) bytes (\(framing)), \(response.raw.count) bytes on the wire")

@@ -166,7 +166,9 @@ struct LessonCheck: ParsableCommand {
                 workingDirectory: URL(fileURLWithPath: lesson.path).deletingLastPathComponent()
                     .deletingLastPathComponent().path)
             exercise.student = student
-            Console.error("Running lesson \(number)'s exercise on lo while capturing…")
+            Console.error(
+                "Running lesson \(number)'s exercise "
+                    + (lesson.exerciseCaptureFile == nil ? "on lo while capturing…" : "(it captures inside the path)…"))
             do {
                 _ = try exercise.record(to: target)
             } catch {

@@ -79,6 +79,14 @@ struct LessonRecord: ParsableCommand {
             throw Failure(
                 "lesson \(number) has no exercise block, so no filter to record with", exitCode: ExitCodes.usage)
         }
+        // A lesson on a `netlab path` (19, 20): lo never sees its packets.
+        if !exercise, lesson.exerciseCaptureFile != nil {
+            throw Failure(
+                "lesson \(number) runs on a netlab path, whose packets never cross lo: record inside the path as its "
+                    + "steps do (`sudo netlab sniff --path server -w ~/netlab-work/lesson-\(number).pcap "
+                    + "\(exerciseBlock.filter)`), or run `sudo netlab lesson record \(number) --exercise`",
+                exitCode: ExitCodes.usage)
+        }
         let target: String
         var made: [String] = []
         if let output {
@@ -161,7 +169,10 @@ struct LessonRecord: ParsableCommand {
         exercise.student = student
         // Asked first, so a student without the permission reads one line, not a half-run exercise.
         _ = try openLoopback(filter: lesson.exercise?.filter ?? "")
-        Console.error("Running lesson \(number)'s exercise on lo while recording into \(target)…")
+        Console.error(
+            "Running lesson \(number)'s exercise "
+                + (lesson.exerciseCaptureFile == nil ? "on lo " : "(it captures inside the path) ")
+                + "while recording into \(target)…")
         do {
             _ = try exercise.record(to: target)
         } catch {

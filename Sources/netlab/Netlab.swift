@@ -18,7 +18,8 @@ struct Netlab: ParsableCommand {
 
             Look at captures:  sniff -r, follow, stats, ladder, graph
             Run programs:      server http|echo|chat|files|dns, client tcp|http, udp, send-file, resolve, ping
-            Grade your own:    probe http URL, probe client -- CMD {url} (with the wire evidence)
+            Grade your own:    probe http URL, probe client -- CMD {url} (with the wire evidence),
+                               probe echo|chat|upload HOST PORT
             Experiments:       stick demo (sticky packets), compare (TCP vs UDP under loss), udp demo
             Measure:           bench http (requests/s and latency of any HTTP server, like wrk)
             Realistic paths:   path run|exec|shell (delay, rate, loss, MTU 1500 in network namespaces)

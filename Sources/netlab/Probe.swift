@@ -11,13 +11,14 @@ struct Probe: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
         abstract: "Grade your own server: run checks against it and show the wire evidence of each failure.",
-        subcommands: [ProbeHTTP.self, ProbeClient.self]
+        subcommands: [ProbeHTTP.self, ProbeClient.self, ProbeEcho.self, ProbeChat.self, ProbeUpload.self]
     )
 }
 
 extension ProbeGroup: ExpressibleByArgument {
-    /// `client` is a command of its own (`probe client`), not a group of `probe http`.
-    public static var allValueStrings: [String] { allCases.filter { $0 != .client }.map(\.rawValue) }
+    /// The groups of `probe http`; `client`, `echo`, `chat` and `upload` are commands of their own.
+    static let httpGroups: [ProbeGroup] = [.basics, .stream, .connections, .concurrency, .safety]
+    public static var allValueStrings: [String] { httpGroups.map(\.rawValue) }
 }
 
 struct ProbeHTTP: ParsableCommand {
@@ -74,8 +75,8 @@ struct ProbeHTTP: ParsableCommand {
 
     func validate() throws {
         if timeout <= 0 || timeout > 120 { throw ValidationError("--timeout must be between 0 and 120 seconds") }
-        if only.contains(.client) {
-            throw ValidationError("'client' is `netlab probe client`, not a group of probe http")
+        if let other = only.first(where: { !ProbeGroup.httpGroups.contains($0) }) {
+            throw ValidationError("'\(other.rawValue)' is `netlab probe \(other.rawValue)`, not a group of probe http")
         }
         if let large, !large.hasPrefix("/") { throw ValidationError("--large takes a path starting with /") }
     }

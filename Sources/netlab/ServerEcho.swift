@@ -18,6 +18,7 @@ struct ServerEcho: ParsableCommand {
               netlab client tcp 127.0.0.1 7000         # in another terminal: type lines
               netlab server echo --port 7000 --udp
               netlab udp send 127.0.0.1 7000 hello
+              netlab server echo --port 7000 --rcvbuf 4096 --read-delay 0.2   # a slow reader: zero window
             """
     )
 
@@ -36,12 +37,25 @@ struct ServerEcho: ParsableCommand {
     @Option(help: "Seconds of silence after which a TCP connection is closed.")
     var idleTimeout = 300.0
 
+    @Option(help: "Seconds to wait before each read (TCP): a slow reader fills its window (flow control).")
+    var readDelay = 0.0
+
+    @Option(help: "SO_RCVBUF in bytes for TCP connections (Linux doubles it): a small window that fills fast.")
+    var rcvbuf: Int32?
+
     @Flag(name: [.customShort("q"), .long], help: "No event log.")
     var quiet = false
 
     func validate() throws {
         if maxConnections < 1 { throw ValidationError("--max-connections needs at least 1") }
         if idleTimeout <= 0 { throw ValidationError("--idle-timeout must be positive") }
+        if readDelay < 0 || readDelay > 60 { throw ValidationError("--read-delay takes 0 to 60 seconds") }
+        if let rcvbuf, rcvbuf < 1 || rcvbuf > 64 << 20 {
+            throw ValidationError("--rcvbuf takes 1 to 67108864 bytes")
+        }
+        if udp && (readDelay > 0 || rcvbuf != nil) {
+            throw ValidationError("--read-delay and --rcvbuf are for TCP: a UDP socket has no window")
+        }
     }
 
     func run() throws {
@@ -53,6 +67,10 @@ struct ServerEcho: ParsableCommand {
         }
         server.maxConnections = maxConnections
         server.idleTimeout = idleTimeout
+        server.readDelay = readDelay
+        if let rcvbuf, !server.setReceiveBuffer(rcvbuf) {
+            throw Failure("cannot set SO_RCVBUF to \(rcvbuf) bytes", exitCode: ExitCodes.software)
+        }
         if !quiet { server.log = { Console.error($0) } }
         Console.error("Echoing \(udp ? "UDP datagrams" : "TCP") on \(server.address). Ctrl-C stops.")
         Console.output(server.address.description)

@@ -27,6 +27,12 @@ struct ServerHTTP: ParsableCommand {
             Host, 408 request too slow, 503 too many connections. The access log (stderr) uses
             python's http.server format.
 
+            --demo-endpoints adds a few dynamic answers for lesson 15, before any file:
+              GET /counter      Set-Cookie: visits=N, one more than the Cookie's
+              GET /status/CODE  a page with that status (/status/500: a server error)
+              GET /chunked      a body in Transfer-Encoding: chunked
+              POST /echo        the request body back, with its Content-Type
+
             Examples:
               netlab server http                          # this directory, http://127.0.0.1:8000/
               netlab server http --root site --port 0     # an ephemeral port; the URL is printed
@@ -63,6 +69,9 @@ struct ServerHTTP: ParsableCommand {
     @Option(help: "Largest request body accepted, in bytes (413 beyond).")
     var maxBody = ServerLimits().parser.bodyBytes ?? 0
 
+    @Flag(help: "Also answer lesson 15's demo endpoints: /counter, /status/CODE, /chunked, POST /echo.")
+    var demoEndpoints = false
+
     @Flag(name: [.customShort("q"), .long], help: "No access log.")
     var quiet = false
 
@@ -87,7 +96,7 @@ struct ServerHTTP: ParsableCommand {
         do {
             server = try HTTPServer(
                 root: root, host: bind, port: port, model: model, limits: limits, log: AccessLog(enabled: !quiet),
-                workers: workers)
+                workers: workers, demoEndpoints: demoEndpoints)
         } catch {
             throw failure(error)
         }

@@ -48,6 +48,24 @@ final class LessonFailureModeTests: XCTestCase {
         .init(
             lesson: 10, capture: "captures/lesson-10-no-loss.pcap", failing: ["udp-lost 1"],
             found: ["0 lost"]),
+        .init(
+            lesson: 15, capture: "captures/lesson-15-cookie-dropped.pcap", failing: ["cookie-returned"],
+            found: ["Set-Cookie seen (visits=1, visits=1)", "no request sent a cookie back"]),
+        .init(
+            lesson: 16, capture: "captures/lesson-16-latin1-as-utf8.pcap", failing: ["utf8-text request"],
+            found: ["POST /echo: byte FC at body offset 2 is not UTF-8", "latin-1 bytes labelled charset=utf-8"]),
+        .init(
+            lesson: 17, capture: "captures/lesson-17-serial-bench.pcap", failing: ["served-overlapping 10"],
+            found: ["at most 1 served at the same time", "answered only after the client had given up"]),
+        .init(
+            lesson: 18, capture: "captures/lesson-18-fast-reader.pcap", failing: ["zero-window", "window-probe"],
+            found: ["no zero window: every window advertised had room", "no zero window, so nothing to probe"]),
+        .init(
+            lesson: 19, capture: "captures/lesson-19-loopback.pcap", failing: ["mss 1460", "retransmissions 1"],
+            found: ["MSS offered: SYN 65495", "no data segment was sent twice"]),
+        .init(
+            lesson: 20, capture: "captures/lesson-20-loopback.pcap", failing: ["mss 1460", "segments-within-mss 5"],
+            found: ["MSS offered: SYN 65495", "(MSS 65495)"]),
     ]
 
     func testEveryLessonPassesItsCaptureAndFailsItsFailureMode() throws {
@@ -92,6 +110,8 @@ final class LessonFailureModeTests: XCTestCase {
             "expect echoed two: x", "expect framed zip: x", "expect http-exchange GET /: x",
             "expect http-exchange GET / abc: x", "expect http-exchange GET / 200 1.1: x", "expect keep-alive 1: x",
             "expect refused 3: x", "expect http-status 20: x", "expect udp-lost 0: x", "expect http-header: x",
+            "expect mss: x", "expect mss 0: x", "expect mss 70000: x", "expect zero-window 2: x",
+            "expect window-probe yes: x", "expect retransmissions 0: x", "expect segments-within-mss many: x",
         ]
         for line in bad {
             XCTAssertNil(Expectation(line: line), line)
@@ -101,6 +121,8 @@ final class LessonFailureModeTests: XCTestCase {
         for line in [
             "expect echoed: x", "expect echoed 12: x", "expect framed json-header: x", "expect keep-alive: x",
             "expect http-exchange GET / 200 HTTP/1.1: x", "expect udp-to-open-port 3: x",
+            "expect mss 1460: x", "expect zero-window: x", "expect window-probe: x", "expect retransmissions: x",
+            "expect segments-within-mss 5: x",
         ] {
             XCTAssertNotNil(Expectation(line: line), line)
             XCTAssertNil(Expectation.problem(line: line), line)

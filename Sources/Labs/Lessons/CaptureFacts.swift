@@ -33,6 +33,8 @@ public struct CaptureFacts: Sendable {
         /// Segments whose bytes the receiver acknowledged although the capture never showed them:
         /// the capturer dropped them (a segment lost on the network is never acknowledged).
         public var ackedUnseen = 0
+        /// MSS, segment sizes, windows and retransmissions per side (lessons 18–20).
+        public var dynamics = ConnectionDynamics()
 
         public init(stream: Int, client: String, server: String, serverPort: UInt16 = 0) {
             self.stream = stream
@@ -125,6 +127,8 @@ public struct CaptureFacts: Sendable {
             }
             if segment.payloadLength > 0 { connection.dataSegments[observation.role, default: 0] += 1 }
             if observation.flags.contains(.ackedUnseenSegment) { connection.ackedUnseen += 1 }
+            connection.dynamics.add(
+                segment, role: observation.role, flags: observation.flags, time: facts.frameTimes.last ?? 0)
             seenBytes[observation.stream, default: 0] += segment.payloadLength
             if seenBytes[observation.stream, default: 0] > 2 * Self.keptBytes {
                 analyzer.followStreams.remove(observation.stream)

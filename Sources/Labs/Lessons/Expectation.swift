@@ -55,6 +55,25 @@ public struct Expectation: Sendable, Equatable {
         /// At least N datagrams went into a relay (a port whose datagrams reappear, the same
         /// bytes, sent to another port) and never came out: UDP lost them and nobody resent.
         case udpLost = "udp-lost"
+        // lessons 15–17 (their arguments, names and verdicts: Expectation+HTTPDepth.swift)
+        /// A request sent back, in its Cookie header, a `name=value` an earlier response set.
+        case cookieReturned = "cookie-returned"
+        /// `request` or `response`: a body of that side with non-ASCII text in valid UTF-8,
+        /// its Content-Type naming charset=utf-8.
+        case utf8Text = "utf8-text"
+        /// At least N connections whose responses (sent in time) span overlapping intervals.
+        case servedOverlapping = "served-overlapping"
+        // lessons 18–20
+        /// Some side advertised a window of 0: its receive buffer was full (flow control).
+        case zeroWindow = "zero-window"
+        /// After a zero window, the other side probed it and was answered.
+        case windowProbe = "window-probe"
+        /// A SYN offering this MSS (1460 on an Ethernet-sized path, 65495 on loopback).
+        case mss
+        /// One side of a connection retransmitted at least N data segments.
+        case retransmissions
+        /// One side sent at least N data segments, none larger than the MSS its peer offered.
+        case segmentsWithinMSS = "segments-within-mss"
     }
 
     public var kind: Kind
@@ -126,6 +145,9 @@ public struct Expectation: Sendable, Equatable {
             }
             if words.count == 4, !words[3].hasPrefix("HTTP/") { return "the version is written HTTP/1.1" }
             return nil
+        case .cookieReturned, .utf8Text, .servedOverlapping:
+            return depthArgumentProblem(words)
+        case .zeroWindow, .windowProbe, .mss, .retransmissions, .segmentsWithinMSS: return dynamicsArgumentProblem
         case .framed:
             let schemes = FramingScheme.allCases.map(\.rawValue)
             guard words.count == 1, FramingScheme(rawValue: words[0]) != nil else {
@@ -161,6 +183,8 @@ public struct Expectation: Sendable, Equatable {
         case .httpExchange: "\(exchangeWords.request) answered with \(exchangeWords.response)"
         case .udpToOpenPort: "\(number) UDP datagram\(number == 1 ? "" : "s") to a port with a receiver"
         case .udpLost: "\(number) UDP datagram\(number == 1 ? "" : "s") lost in the relay and never resent (丢包)"
+        case .cookieReturned, .utf8Text, .servedOverlapping: depthSummary
+        case .zeroWindow, .windowProbe, .mss, .retransmissions, .segmentsWithinMSS: dynamicsSummary
         }
     }
 
@@ -257,6 +281,8 @@ public struct Expectation: Sendable, Equatable {
         case .httpExchange: return evaluateExchange(facts)
         case .udpToOpenPort: return evaluateOpenPort(facts)
         case .udpLost: return evaluateLoss(facts)
+        case .cookieReturned, .utf8Text, .servedOverlapping: return evaluateDepth(facts)
+        case .zeroWindow, .windowProbe, .mss, .retransmissions, .segmentsWithinMSS: return evaluateDynamics(facts)
         }
     }
 }

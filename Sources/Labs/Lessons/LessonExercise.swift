@@ -45,6 +45,7 @@ public struct LessonExercise {
             throw .scratch("\(error)")
         }
         defer { runner.removeScratchDirectory() }
+        if let file = lesson.exerciseCaptureFile { return try recordItself(runner, file: file, to: path) }
         let capture: BackgroundCapture
         do {
             capture = try BackgroundCapture.start(filter: runner.substitute(exercise.filter))
@@ -59,6 +60,25 @@ public struct LessonExercise {
             throw .capture(error)
         }
         if let failed = outcomes.first(where: { !$0.ok }) { throw .commandFailed(failed) }
+        return outcomes
+    }
+
+    /// An exercise that captures itself (on a path, see `Lesson.exerciseCaptureFile`): its
+    /// commands run, then the file they wrote becomes the capture at `path`.
+    private func recordItself(_ runner: ScriptRunner, file: String, to path: String) throws(Failure)
+        -> [ScriptRunner.Outcome]
+    {
+        guard let exercise = lesson.exercise else { throw .noExercise }
+        let outcomes = runner.run(exercise.commands)
+        if let failed = outcomes.first(where: { !$0.ok }) { throw .commandFailed(failed) }
+        let written = runner.substitute(file)
+        do {
+            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+            try FileManager.default.copyItem(atPath: written, toPath: path)
+        } catch {
+            throw .capture(
+                .cannotWrite(path, message: "copying the exercise's capture \(written): \(error.localizedDescription)"))
+        }
         return outcomes
     }
 }

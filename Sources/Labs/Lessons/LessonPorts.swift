@@ -10,8 +10,8 @@ public enum LessonPorts {
         return base...(base + 9)
     }
 
-    /// Every port of lessons 1–19 as text: the lesson runner replaces each with a free port.
-    public static let all: [String] = (1...19).flatMap { block($0) }.map(String.init)
+    /// Every port of lessons 1–20 as text: the lesson runner replaces each with a free port.
+    public static let all: [String] = (1...20).flatMap { block($0) }.map(String.init)
 
     /// Where a command names a port: `--port N`, `127.0.0.1 N`, `127.0.0.1:N`, `localhost:N`,
     /// `[::1]:N`, a BPF `port N`, an `ss` filter `= :N`.

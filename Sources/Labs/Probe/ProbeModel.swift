@@ -5,6 +5,8 @@ public enum ProbeGroup: String, Sendable, CaseIterable {
     case basics, stream, connections, concurrency, safety
     /// `netlab probe client`: the student's client against netlab's recording server.
     case client
+    /// `netlab probe echo`, `probe chat`, `probe upload`: plain TCP servers, one group each.
+    case echo, chat, upload
 
     public var title: String {
         switch self {
@@ -14,6 +16,9 @@ public enum ProbeGroup: String, Sendable, CaseIterable {
         case .concurrency: "Concurrency"
         case .safety: "Safety"
         case .client: "Client"
+        case .echo: "Echo"
+        case .chat: "Chat"
+        case .upload: "Upload"
         }
     }
 }
@@ -79,7 +84,7 @@ public struct ProbeResult: Sendable {
 }
 
 public struct ProbeReport: Sendable {
-    /// What was probed: `http` (a server) or `client`.
+    /// What was probed: `http` (a server), `client`, `echo`, `chat` or `upload`.
     public var command = "http"
     public var target: String
     public var results: [ProbeResult]

@@ -56,11 +56,13 @@ public final class HTTPServer: Sendable {
     /// Binds and listens. `workers` > 1 (events model only) opens that many listeners on one port.
     public init(
         root: String, host: String, port: UInt16, model: ServerModel, limits: ServerLimits, log: AccessLog,
-        workers: Int = 1
+        workers: Int = 1, demoEndpoints: Bool = false
     )
         throws(SocketError)
     {
-        files = try StaticFiles(root: root)
+        var files = try StaticFiles(root: root)
+        files.demoEndpoints = demoEndpoints
+        self.files = files
         let several = model == .events && workers > 1
         listener = try Socket.listen(host: host, port: port, backlog: 1024, reusePort: several)
         address = listener.localAddress ?? SocketAddress(numeric: host, port: port)!

@@ -35,6 +35,8 @@ public struct HTTPServerConnection {
     private let cache: FileCache?
     private var current: HTTPHead?
     private var refused: HTTPServerResponse?
+    /// The request body, kept only for the demo endpoints (the parser bounds it: 413 beyond).
+    private var body: [UInt8] = []
     private let limits: ServerLimits
     /// No more requests will be read: the last response closes the connection.
     public private(set) var closing = false
@@ -91,7 +93,9 @@ public struct HTTPServerConnection {
                 {
                     responses.append(.continue)
                 }
-            case .body, .tunnel:
+            case .body(let bytes):
+                if files.demoEndpoints { body += bytes }
+            case .tunnel:
                 break
             case .end(_, let keepAlive):
                 responses.append(finish(keepAlive: keepAlive))
@@ -136,7 +140,10 @@ public struct HTTPServerConnection {
 
     private mutating func finish(keepAlive: Bool) -> HTTPServerResponse {
         guard let head = current else { return failed(nil) }
-        var response = refused ?? files.respond(to: head, cache: cache)
+        var response =
+            refused ?? (files.demoEndpoints ? DemoEndpoints.respond(to: head, body: body) : nil)
+            ?? files.respond(to: head, cache: cache)
+        body = []
         if head.method == "HEAD" { response.body = .none }
         response.request = head
         response.close = response.close || !keepAlive

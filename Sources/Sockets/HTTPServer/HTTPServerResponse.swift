@@ -64,6 +64,9 @@ public struct HTTPServerResponse: Sendable {
     public var preformattedFields: [UInt8]?
     /// A 1xx response that precedes the final one (only a status line is sent).
     public var isInterim = false
+    /// The body is already chunk-encoded (`Transfer-Encoding: chunked` is among `fields`):
+    /// no Content-Length is sent.
+    public var chunked = false
 
     public init(status: Int, fields: [(name: String, value: String)] = [], body: Body = .none, close: Bool = false) {
         self.status = status
@@ -105,7 +108,7 @@ public struct HTTPServerResponse: Sendable {
         bytes.append(contentsOf: date.utf8)
         bytes.append(contentsOf: "\r\n".utf8)
         if let preformattedFields { bytes.append(contentsOf: preformattedFields) }
-        let length = preformattedFields == nil && Self.allowsBody(status) ? contentLength : nil
+        let length = preformattedFields == nil && Self.allowsBody(status) && !chunked ? contentLength : nil
         Self.appendFields(fields, contentLength: length, to: &bytes)
         if close { bytes.append(contentsOf: "Connection: close\r\n".utf8) }
         bytes.append(contentsOf: "\r\n".utf8)

@@ -11,6 +11,8 @@ import Inspect
 public struct StaticFiles: Sendable {
     /// The root's real path (no symbolic links, no trailing slash).
     public let root: String
+    /// Also answer the dynamic demo endpoints (`DemoEndpoints`) before looking for a file.
+    public var demoEndpoints = false
 
     public init(root: String) throws(SocketError) {
         guard let real = Self.realPath(root) else {
