@@ -36,6 +36,11 @@ struct ServerEcho: ParsableCommand {
     @Option(help: "Seconds of silence after which a TCP connection is closed.")
     var idleTimeout = 300.0
 
+    @Flag(
+        name: .customLong("no-reuseaddr"),
+        help: "Leave SO_REUSEADDR off: binding then fails (EADDRINUSE) while the port has a connection in TIME-WAIT.")
+    var noReuseAddress = false
+
     @Flag(name: [.customShort("q"), .long], help: "No event log.")
     var quiet = false
 
@@ -47,7 +52,7 @@ struct ServerEcho: ParsableCommand {
     func run() throws {
         let server: EchoServer
         do {
-            server = try EchoServer(kind: udp ? .udp : .tcp, host: bind, port: port)
+            server = try EchoServer(kind: udp ? .udp : .tcp, host: bind, port: port, reuseAddress: !noReuseAddress)
         } catch {
             throw failure(error)
         }

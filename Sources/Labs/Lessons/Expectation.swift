@@ -55,6 +55,25 @@ public struct Expectation: Sendable, Equatable {
         /// At least N datagrams went into a relay (a port whose datagrams reappear, the same
         /// bytes, sent to another port) and never came out: UDP lost them and nobody resent.
         case udpLost = "udp-lost"
+        // lessons 11–14 (their arguments, summaries and verdicts: Expectation+Lessons11to14.swift)
+        /// A new connection accepted on a port whose server side was still in TIME-WAIT (it
+        /// closed first, less than 60 s before): the restarted server bound it (SO_REUSEADDR).
+        case addressReused = "address-reused"
+        /// A connection that arrived while another held the server, answered only after that
+        /// one ended, still in time: it waited, handshake done, in the listen (accept) queue.
+        case acceptQueued = "accept-queued"
+        /// At least N lines a chat client sent (after its nickname) arrived whole, newline and
+        /// all, at another client.
+        case broadcast
+        /// At least N ICMP echo requests answered by an echo reply with the same identifier
+        /// and sequence number.
+        case pingAnswered = "ping-answered"
+        /// At least N DNS queries answered by a response with the same id and question.
+        case dnsAnswered = "dns-answered"
+        /// A DNS response with this rcode (NOERROR, NXDOMAIN, …) to a query in the capture.
+        case dnsRcode = "dns-rcode"
+        /// A DNS answer that follows a CNAME to a record of its target.
+        case dnsCNAME = "dns-cname"
     }
 
     public var kind: Kind
@@ -126,6 +145,8 @@ public struct Expectation: Sendable, Equatable {
             }
             if words.count == 4, !words[3].hasPrefix("HTTP/") { return "the version is written HTTP/1.1" }
             return nil
+        case .addressReused, .acceptQueued, .broadcast, .pingAnswered, .dnsAnswered, .dnsRcode, .dnsCNAME:
+            return lessons11to14ArgumentProblem(words)
         case .framed:
             let schemes = FramingScheme.allCases.map(\.rawValue)
             guard words.count == 1, FramingScheme(rawValue: words[0]) != nil else {
@@ -161,6 +182,8 @@ public struct Expectation: Sendable, Equatable {
         case .httpExchange: "\(exchangeWords.request) answered with \(exchangeWords.response)"
         case .udpToOpenPort: "\(number) UDP datagram\(number == 1 ? "" : "s") to a port with a receiver"
         case .udpLost: "\(number) UDP datagram\(number == 1 ? "" : "s") lost in the relay and never resent (丢包)"
+        case .addressReused, .acceptQueued, .broadcast, .pingAnswered, .dnsAnswered, .dnsRcode, .dnsCNAME:
+            lessons11to14Summary
         }
     }
 
@@ -257,6 +280,8 @@ public struct Expectation: Sendable, Equatable {
         case .httpExchange: return evaluateExchange(facts)
         case .udpToOpenPort: return evaluateOpenPort(facts)
         case .udpLost: return evaluateLoss(facts)
+        case .addressReused, .acceptQueued, .broadcast, .pingAnswered, .dnsAnswered, .dnsRcode, .dnsCNAME:
+            return evaluateLessons11to14(facts)
         }
     }
 }
