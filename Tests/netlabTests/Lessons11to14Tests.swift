@@ -245,4 +245,57 @@ final class Lessons11to14Tests: XCTestCase {
         XCTAssertGreaterThanOrEqual(fields.count, 3, line)
         XCTAssertEqual(fields.count >= 3 ? String(fields[2]) : "", "3", line)
     }
+
+    /// The facts the ping and DNS checks read, against tshark on the lessons' captures: every
+    /// echo request and reply (frame, type, identifier, sequence), and every DNS query paired
+    /// with the response tshark pairs it with (`dns.response_in`), with the same id and rcode,
+    /// decoded on the lesson's port (`-d udp.port==P,dns`, as tcpdump would not).
+    func testEchoesAndDNSExchangesAreTsharks() throws {
+        guard let tshark = TCPAnalysisTestsPaths.tshark else {
+            throw XCTSkip("SKIPPED: tshark is not installed (scripts/setup.sh installs it)")
+        }
+        func rows(_ arguments: [String]) throws -> [[String]] {
+            try TCPAnalysisTestsPaths.run(tshark, arguments).split(separator: "\n").map {
+                $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            }
+        }
+        var echoes = 0, exchanges = 0
+        for name in ["lesson-13-ping.pcap", "lesson-13-ignored.pcap"] {
+            let path = Harness.root.appendingPathComponent("captures/" + name).path
+            let facts = try CaptureFacts.read(path)
+            let fields = ["-e", "frame.number", "-e", "icmp.type", "-e", "icmp.ident", "-e", "icmp.seq"]
+            let echo = try rows(["-n", "-r", path, "-Y", "icmp.type == 0 || icmp.type == 8", "-T", "fields"] + fields)
+            XCTAssertEqual(facts.icmpEchoes.map(\.frame), echo.map { Int($0[0])! }, name)
+            XCTAssertEqual(facts.icmpEchoes.map(\.isRequest), echo.map { $0[1] == "8" }, name)
+            XCTAssertEqual(facts.icmpEchoes.map { String($0.identifier) }, echo.map { $0[2] }, name)
+            XCTAssertEqual(facts.icmpEchoes.map { String($0.sequence) }, echo.map { $0[3] }, name)
+            echoes += echo.count
+        }
+        for name in ["lesson-14-dns.pcap", "lesson-14-no-server.pcap"] {
+            let path = Harness.root.appendingPathComponent("captures/" + name).path
+            let facts = try CaptureFacts.read(path)
+            let ours = Expectation.dnsExchanges(facts)
+            let queryFrames = Set(ours.map(\.queryFrame))
+            let ports = Set(facts.datagrams.filter { queryFrames.contains($0.frame) }.map(\.destinationPort))
+            let decodeAs = ports.flatMap { ["-d", "udp.port==\($0),dns"] }
+            let fields = [
+                "-e", "frame.number", "-e", "dns.id", "-e", "dns.flags.response", "-e", "dns.flags.rcode", "-e",
+                "dns.response_in",
+            ]
+            let dns = try rows(["-n", "-2", "-r", path, "-R", "dns"] + decodeAs + ["-T", "fields"] + fields)
+            let queries = dns.filter { $0[2] == "0" || $0[2] == "False" }
+            XCTAssertEqual(ours.map(\.queryFrame), queries.map { Int($0[0])! }, name)
+            XCTAssertEqual(ours.map(\.responseFrame), queries.map { Int($0[4]) }, name)
+            XCTAssertEqual(ours.map { String(format: "0x%04x", $0.query.identifier) }, queries.map { $0[1] }, name)
+            for exchange in ours {
+                guard let frame = exchange.responseFrame, let response = exchange.response else { continue }
+                let row = try XCTUnwrap(dns.first { Int($0[0]) == frame }, name)
+                XCTAssertEqual(String(response.rcode), row[3], name)
+            }
+            exchanges += ours.count
+        }
+        XCTAssertGreaterThan(echoes, 0)
+        XCTAssertGreaterThan(exchanges, 0)
+        print("\nPING AND DNS FACTS: \(echoes) echoes and \(exchanges) DNS queries, all as tshark reads them")
+    }
 }

@@ -5,15 +5,16 @@ import Inspect
 /// the payload itself).
 extension Expectation {
     /// A query and the response that answers it.
-    struct DNSExchange {
-        var query: DNSMessage
-        var queryFrame: Int
-        var response: DNSMessage?
+    public struct DNSExchange: Sendable {
+        public var query: DNSMessage
+        public var queryFrame: Int
+        public var response: DNSMessage?
+        public var responseFrame: Int?
     }
 
     /// Queries (QR clear, one question or more) paired with the first later response from the
     /// port they went to, back to the port they came from, with the same id and question.
-    static func dnsExchanges(_ facts: CaptureFacts) -> [DNSExchange] {
+    public static func dnsExchanges(_ facts: CaptureFacts) -> [DNSExchange] {
         var exchanges: [DNSExchange] = []
         var decoded: [(Datagram, DNSMessage)] = []
         for datagram in facts.datagrams {
@@ -27,7 +28,9 @@ extension Expectation {
                     && message.questions == query.questions && candidate.sourcePort == datagram.destinationPort
                     && candidate.destinationPort == datagram.sourcePort
             }
-            exchanges.append(DNSExchange(query: query, queryFrame: datagram.frame, response: response?.1))
+            exchanges.append(
+                DNSExchange(
+                    query: query, queryFrame: datagram.frame, response: response?.1, responseFrame: response?.0.frame))
         }
         return exchanges
     }
