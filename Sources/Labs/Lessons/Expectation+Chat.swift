@@ -5,6 +5,14 @@ extension Expectation {
     /// `[nick] text\n`. A message counts when that whole line is in another connection's
     /// server bytes; bytes after the last newline were never a line, and are never passed on.
     func evaluateBroadcast(_ facts: CaptureFacts) -> (passed: Bool, found: String) {
+        // Each connection's received lines, once: a flood of lines costs linear time, not a
+        // search through every other connection per line.
+        var received: [Int: Set<ArraySlice<UInt8>>] = [:]
+        for connection in facts.connections {
+            let lines = (connection.bytes[.server] ?? []).split(separator: 0x0A, omittingEmptySubsequences: false)
+            // The last piece has no newline after it: not a whole line.
+            received[connection.stream] = Set(lines.dropLast())
+        }
         var sent = 0, delivered = 0
         var unterminated: [String] = []
         for connection in facts.connections {
@@ -18,9 +26,9 @@ extension Expectation {
             guard let nickname = lines.first else { continue }
             for line in lines.dropFirst() where !line.isEmpty && line.first != 0x2F {
                 sent += 1
-                let wanted = [0x5B] + nickname + [0x5D, 0x20] + line + [0x0A]
+                let wanted = ArraySlice([0x5B] + nickname + [0x5D, 0x20] + line)
                 let reached = facts.connections.contains { other in
-                    other.stream != connection.stream && Self.contains(other.bytes[.server] ?? [], wanted)
+                    other.stream != connection.stream && received[other.stream]?.contains(wanted) == true
                 }
                 if reached { delivered += 1 }
             }
@@ -37,14 +45,5 @@ extension Expectation {
     static func quoted(_ bytes: [UInt8]) -> String {
         let text = String(decoding: bytes.prefix(40), as: UTF8.self)
         return "\"\(text)\(bytes.count > 40 ? "…" : "")\""
-    }
-
-    /// Whether `needle` occurs in `haystack` (a lesson's chat is a few hundred bytes).
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return needle.isEmpty }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
-        }
-        return false
     }
 }
