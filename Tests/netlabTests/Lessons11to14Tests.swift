@@ -142,8 +142,9 @@ final class Lessons11to14Tests: XCTestCase {
         }
     }
 
-    /// Chat rooms of 1–4 clients: each line is passed on whole, with its end lost, not at all, or sent
-    /// without its newline; `broadcast` counts exactly the lines that arrived whole elsewhere.
+    /// Chat rooms of 1–4 clients: each line is passed on whole, with its end lost, not at all, cut
+    /// off by the end of the receiver's stream (no newline), or sent without its newline;
+    /// `broadcast` counts exactly the lines that arrived whole elsewhere.
     func testBroadcastCountsWholeLinesOnly() {
         var random = SeededGenerator(state: 0xC4A7)
         for _ in 0..<Self.cases {
@@ -152,6 +153,8 @@ final class Lessons11to14Tests: XCTestCase {
                 CaptureFacts.Connection(stream: index, client: "127.0.0.1.\(50_000 + index)", server: "127.0.0.1.9200")
             }
             var delivered = 0, serial = 0
+            // A line whose newline never came: the receiving connection ended inside it.
+            var cutTail: [Int: [UInt8]] = [:]
             for index in 0..<people {
                 let nickname = Array("n\(index)".utf8)
                 var sent = nickname + [0x0A]
@@ -163,9 +166,12 @@ final class Lessons11to14Tests: XCTestCase {
                     sent += line + (unterminated ? [] : [0x0A])
                     let other = people > 1 ? (index + Int.random(in: 1..<people, using: &random)) % people : nil
                     if let other, !unterminated {
-                        switch Int.random(in: 0..<4, using: &random) {
-                        case 0: connections[other].bytes[.server, default: []] += framed.dropLast(2) + [0x0A]  // its end lost
+                        switch Int.random(in: 0..<5, using: &random) {
+                        case 0:
+                            // Its end lost: another line, not this one.
+                            connections[other].bytes[.server, default: []] += framed.dropLast(2) + [0x0A]
                         case 1: break
+                        case 2: cutTail[other] = Array(framed.dropLast())
                         default:
                             connections[other].bytes[.server, default: []] += framed
                             delivered += 1
@@ -175,6 +181,7 @@ final class Lessons11to14Tests: XCTestCase {
                 }
                 connections[index].bytes[.client] = sent
             }
+            for (index, tail) in cutTail { connections[index].bytes[.server, default: []] += tail }
             var facts = CaptureFacts()
             facts.connections = connections
             let wanted = Int.random(in: 1...3, using: &random)
@@ -182,6 +189,61 @@ final class Lessons11to14Tests: XCTestCase {
             XCTAssertEqual(verdict.passed, delivered >= wanted, verdict.found)
             XCTAssertTrue(verdict.found.hasPrefix("\(delivered) of "), verdict.found)
         }
+    }
+
+    /// Connections on two ports, each closed first by the server (its port then in TIME-WAIT)
+    /// or by the client, or refused, at random times: `address-reused` passes exactly when a
+    /// handshake completed on a port within 60 s after a connection there left the server's
+    /// side in TIME-WAIT.
+    func testAddressReusedNeedsAHandshakeWithinTheServersTimeWait() {
+        var random = SeededGenerator(state: 0x7E1)
+        var outcomes: [Bool: Int] = [:]
+        for _ in 0..<Self.cases {
+            var connections: [CaptureFacts.Connection] = []
+            var time = 0.0
+            for stream in 0..<Int.random(in: 0...5, using: &random) {
+                let port: UInt16 = Bool.random(using: &random) ? 9_100 : 9_101
+                var connection = CaptureFacts.Connection(
+                    stream: stream, client: "127.0.0.1.\(50_000 + stream)", server: "127.0.0.1.\(port)",
+                    serverPort: port)
+                time += [0.1, 1, 30, 59, 61, 90].randomElement(using: &random)!
+                connection.start = time
+                connection.end = time + 0.01
+                connection.synSeen = true
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0:
+                    connection.reset = true
+                    connection.clientStates = [.synSent, .closed]
+                default:
+                    connection.synAckSeen = true
+                    connection.clientStates = [.synSent, .established]
+                    connection.serverStates = [.listen, .synReceived, .established]
+                    let serverFirst = Bool.random(using: &random)
+                    connection.firstToClose = serverFirst ? .server : .client
+                    if serverFirst {
+                        connection.serverStates.insert(.timeWait)
+                    } else {
+                        connection.clientStates.insert(.timeWait)
+                    }
+                }
+                connections.append(connection)
+            }
+            let expected = connections.contains { earlier in
+                earlier.firstToClose == .server
+                    && connections.contains { later in
+                        later.stream > earlier.stream && later.serverPort == earlier.serverPort
+                            && later.handshakeComplete
+                            && later.start - earlier.end < 60
+                    }
+            }
+            var facts = CaptureFacts()
+            facts.connections = connections
+            let verdict = Self.check("expect address-reused: x").evaluate(facts)
+            XCTAssertEqual(verdict.passed, expected, verdict.found)
+            outcomes[expected, default: 0] += 1
+        }
+        XCTAssertGreaterThan(outcomes[true] ?? 0, Self.cases / 10)
+        XCTAssertGreaterThan(outcomes[false] ?? 0, Self.cases / 10)
     }
 
     /// `--no-reuseaddr`: while the port has a connection in TIME-WAIT (the server closed first,
