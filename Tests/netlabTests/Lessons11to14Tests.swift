@@ -266,6 +266,7 @@ final class Lessons11to14Tests: XCTestCase {
         let refused = try Harness.run(http + ["--port", String(port), "--no-reuseaddr"], timeout: 10)
         XCTAssertEqual(refused.status, 69, refused.stderr)
         XCTAssertTrue(refused.stderr.contains("EADDRINUSE"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("still in TIME-WAIT"), "the hint names the cause: \(refused.stderr)")
         let restarted = try ServerProcess(http + ["--port", String(port)])
         XCTAssertEqual(restarted.port, port)
         XCTAssertEqual(restarted.stop(), 0)
