@@ -246,6 +246,25 @@ final class Lessons11to14Tests: XCTestCase {
         XCTAssertGreaterThan(outcomes[false] ?? 0, Self.cases / 10)
     }
 
+    /// `accept-queued` on captures whose story is known: lesson 11's serial server answers the
+    /// queued request in time; lesson 4's threads server answers it at once (nothing queued);
+    /// lesson 4's serial server answers only after the client gave up (queued, but too late).
+    func testAcceptQueuedOnKnownCaptures() throws {
+        let expected: [(String, Bool, String)] = [
+            ("lesson-11-reuse.pcap", true, "held the server and was answered"),
+            ("lesson-11-no-reuseaddr.pcap", true, "held the server and was answered"),
+            ("lesson-04-concurrency.pcap", false, "no connection waited for another to end"),
+            ("lesson-04-serial-timeout.pcap", false, "answered only after the client gave up"),
+            ("lesson-08-handshake.pcap", false, "no connection waited for another to end"),
+        ]
+        for (name, passes, found) in expected {
+            let facts = try CaptureFacts.read(Harness.root.appendingPathComponent("captures/" + name).path)
+            let verdict = Self.check("expect accept-queued: x").evaluate(facts)
+            XCTAssertEqual(verdict.passed, passes, "\(name): \(verdict.found)")
+            XCTAssertTrue(verdict.found.contains(found), "\(name): \(verdict.found)")
+        }
+    }
+
     /// `--no-reuseaddr`: while the port has a connection in TIME-WAIT (the server closed first,
     /// after `Connection: close`), binding fails with EADDRINUSE (exit 69); with SO_REUSEADDR
     /// (the default) the restart works at once. When the client closes first (the echo server),
