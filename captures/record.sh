@@ -255,6 +255,72 @@ if wanted 19 || wanted 20; then
   done
   rm -rf "$scratch"
 fi
+# lessons 11–14: their failure-mode captures.
+if wanted 11; then
+  # Lesson 11: the server restarted with --no-reuseaddr while its port waits in TIME-WAIT: bind
+  # fails (EADDRINUSE), nothing listens, and the next connection is refused. The backlog part
+  # is done right, so only the reuse check fails.
+  port=$(free_port) port2=$(free_port)
+  start_capture captures/lesson-11-no-reuseaddr.pcap tcp port "$port" or tcp port "$port2"
+  "$netlab" server http --root lessons/site --port "$port" --quiet >/dev/null 2>&1 &
+  server=$!
+  sleep 0.5
+  printf 'GET / HTTP/1.0\r\n\r\n' | "$netlab" client tcp 127.0.0.1 "$port" --linger 1 >/dev/null 2>&1 || true
+  stop_server "$server"
+  "$netlab" server http --root lessons/site --port "$port" --no-reuseaddr --quiet >/dev/null 2>&1 || true
+  "$netlab" client http "http://127.0.0.1:$port/" >/dev/null 2>&1 || true
+  "$netlab" server http --root lessons/site --port "$port2" --model serial --backlog 1 --quiet >/dev/null 2>&1 &
+  server=$!
+  sleep 0.5
+  "$netlab" client tcp 127.0.0.1 "$port2" --linger 2 </dev/null >/dev/null 2>&1 &
+  silent=$!
+  sleep 0.3
+  "$netlab" client http "http://127.0.0.1:$port2/" --timeout 10 >/dev/null 2>&1 || true
+  wait "$silent" || true
+  stop_server "$server"
+  stop_capture captures/lesson-11-no-reuseaddr.pcap 11
+fi
+if wanted 12; then
+  # Lesson 12: alice's line has no newline: it never becomes a line, so bob gets nothing of it.
+  port=$(free_port)
+  start_capture captures/lesson-12-no-newline.pcap tcp port "$port"
+  "$netlab" server chat --port "$port" --quiet >/dev/null 2>&1 &
+  server=$!
+  sleep 0.5
+  (printf 'bob\n'; sleep 2; printf '/quit\n') | "$netlab" client tcp 127.0.0.1 "$port" >/dev/null 2>&1 &
+  bob=$!
+  (sleep 0.5; printf 'alice\n'; sleep 0.5; printf 'hello, bob') |
+    "$netlab" client tcp 127.0.0.1 "$port" >/dev/null 2>&1 || true
+  wait "$bob" || true
+  stop_server "$server"
+  stop_capture captures/lesson-12-no-newline.pcap 12
+fi
+if wanted 13; then
+  # Lesson 13: a host that ignores pings (net.ipv4.icmp_echo_ignore_all=1, set in a private
+  # network namespace so the host's own setting is untouched): requests without replies.
+  port=$(free_port)
+  unshare -n sh -c '
+    ip link set lo up && sysctl -qw net.ipv4.icmp_echo_ignore_all=1 || exit 1
+    "$0" sniff -w captures/lesson-13-ignored.pcap lo icmp or udp port "$1" 2>/dev/null &
+    sniffer=$!
+    sleep 0.5
+    "$0" ping 127.0.0.1 -c 3 -i 0.2 -W 0.5 >/dev/null 2>&1
+    "$0" udp send 127.0.0.1 "$1" "anyone there?" >/dev/null 2>&1
+    sleep 0.5
+    kill -INT "$sniffer"
+    wait "$sniffer"
+  ' "$netlab" "$port" || true
+  echo "captures/lesson-13-ignored.pcap: lesson 13's check must fail on it"
+fi
+if wanted 14; then
+  # Lesson 14: the DNS server was never started: every query goes unanswered.
+  port=$(free_port)
+  start_capture captures/lesson-14-no-server.pcap udp port "$port"
+  for name in www.netlab.test web.netlab.test nope.netlab.test; do
+    "$netlab" resolve "$name" --server "127.0.0.1:$port" --timeout 0.3 >/dev/null 2>&1 || true
+  done
+  stop_capture captures/lesson-14-no-server.pcap 14
+fi
 for number in "${lessons[@]}"; do
   number=$((10#$number))
   file=$(ls lessons/"$(printf %02d "$number")"-*.md)

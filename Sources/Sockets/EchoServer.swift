@@ -21,16 +21,18 @@ public final class EchoServer {
     /// Event lines (connections, datagrams) go here; nil for none.
     public var log: (@Sendable (String) -> Void)?
 
-    public init(kind: Socket.Kind, host: String, port: UInt16) throws(SocketError) {
+    /// `reuseAddress: false` leaves SO_REUSEADDR off (a TCP bind then fails while the port has a
+    /// connection in TIME-WAIT).
+    public init(kind: Socket.Kind, host: String, port: UInt16, reuseAddress: Bool = true) throws(SocketError) {
         guard let address = SocketAddress(numeric: host, port: port) else {
             throw SocketError("bind \(host)", code: EINVAL, detail: "\(host) is not a numeric IPv4 or IPv6 address")
         }
         self.kind = kind
         if kind == .tcp {
-            socket = try Socket.listen(host: host, port: port)
+            socket = try Socket.listen(host: host, port: port, reuseAddress: reuseAddress)
         } else {
             socket = try Socket(.udp, family: address.family)
-            socket.setReuseAddress()
+            if reuseAddress { socket.setReuseAddress() }
             if address.family == .inet6 { socket.setIPv6Only(true) }
             try socket.bind(address)
         }

@@ -109,8 +109,11 @@ public final class Socket: @unchecked Sendable {
 
     /// socket + SO_REUSEADDR + bind + listen on a numeric address (`127.0.0.1`, `::1`, `0.0.0.0`,
     /// `::`) or a name. Port 0 lets the kernel pick an ephemeral port (see `localPort`).
+    /// `reuseAddress: false` leaves SO_REUSEADDR off, so bind fails with EADDRINUSE while an
+    /// earlier connection on the port is in TIME-WAIT (what lesson 11 shows).
     public static func listen(
-        host: String = "127.0.0.1", port: UInt16 = 0, backlog: Int32 = 511, reusePort: Bool = false
+        host: String = "127.0.0.1", port: UInt16 = 0, backlog: Int32 = 511, reusePort: Bool = false,
+        reuseAddress: Bool = true
     )
         throws(SocketError) -> Socket
     {
@@ -119,7 +122,7 @@ public final class Socket: @unchecked Sendable {
         ) {
             address throws(SocketError) in
             let socket = try Socket(.tcp, family: address.family)
-            socket.setReuseAddress()
+            if reuseAddress { socket.setReuseAddress() }
             if reusePort { socket.setReusePort() }
             if address.family == .inet6 { socket.setIPv6Only(true) }
             try socket.bind(address)

@@ -78,7 +78,9 @@ extension SocketError: CommandFailure {
     /// A next step for the errors students meet most.
     private var hint: String {
         switch errno {
-        case .addressInUse?: " — another program uses that port (try --port 0 for a free one, or `ss -ltnp` to see who)"
+        case .addressInUse?:
+            " — another program uses that port, or (without SO_REUSEADDR) a connection on it is still in TIME-WAIT "
+                + "(try --port 0 for a free one; `ss -ltnp` shows who listens, `ss -tan state time-wait` the rest)"
         case .permissionDenied?: " — ports below 1024 need root (or CAP_NET_BIND_SERVICE)"
         case .connectionRefused?: " — nothing listens on that port"
         default: ""

@@ -43,6 +43,11 @@ struct ServerEcho: ParsableCommand {
     @Option(help: "SO_RCVBUF in bytes for TCP connections (Linux doubles it): a small window that fills fast.")
     var rcvbuf: Int32?
 
+    @Flag(
+        name: .customLong("no-reuseaddr"),
+        help: "Leave SO_REUSEADDR off: binding then fails (EADDRINUSE) while the port has a connection in TIME-WAIT.")
+    var noReuseAddress = false
+
     @Flag(name: [.customShort("q"), .long], help: "No event log.")
     var quiet = false
 
@@ -61,7 +66,7 @@ struct ServerEcho: ParsableCommand {
     func run() throws {
         let server: EchoServer
         do {
-            server = try EchoServer(kind: udp ? .udp : .tcp, host: bind, port: port)
+            server = try EchoServer(kind: udp ? .udp : .tcp, host: bind, port: port, reuseAddress: !noReuseAddress)
         } catch {
             throw failure(error)
         }

@@ -38,6 +38,8 @@ struct ServerHTTP: ParsableCommand {
               netlab server http --root site --port 0     # an ephemeral port; the URL is printed
               netlab server http --model fork --bind ::1 --port 8080
               netlab server http --workers 2              # two event loops, one per core
+              netlab server http --model serial --backlog 2   # queued clients: ss -ltn Recv-Q
+              netlab server http --no-reuseaddr           # EADDRINUSE while a TIME-WAIT lingers
               sudo netlab sniff lo tcp port 8000          # in another terminal: watch it
             """
     )
@@ -72,6 +74,14 @@ struct ServerHTTP: ParsableCommand {
     @Flag(help: "Also answer lesson 15's demo endpoints: /counter, /status/CODE, /chunked, POST /echo.")
     var demoEndpoints = false
 
+    @Option(help: "Connections the kernel completes and queues until accepted (listen(2)'s backlog).")
+    var backlog: Int32 = 1024
+
+    @Flag(
+        name: .customLong("no-reuseaddr"),
+        help: "Leave SO_REUSEADDR off: binding then fails (EADDRINUSE) while the port has a connection in TIME-WAIT.")
+    var noReuseAddress = false
+
     @Flag(name: [.customShort("q"), .long], help: "No access log.")
     var quiet = false
 
@@ -83,6 +93,7 @@ struct ServerHTTP: ParsableCommand {
         }
         if requestTimeout <= 0 || idleTimeout <= 0 { throw ValidationError("timeouts must be positive seconds") }
         if maxBody < 0 { throw ValidationError("--max-body cannot be negative") }
+        if backlog < 1 || backlog > 65535 { throw ValidationError("--backlog takes 1 to 65535 connections") }
     }
 
     func run() throws {
@@ -96,7 +107,7 @@ struct ServerHTTP: ParsableCommand {
         do {
             server = try HTTPServer(
                 root: root, host: bind, port: port, model: model, limits: limits, log: AccessLog(enabled: !quiet),
-                workers: workers, demoEndpoints: demoEndpoints)
+                workers: workers, demoEndpoints: demoEndpoints, backlog: backlog, reuseAddress: !noReuseAddress)
         } catch {
             throw failure(error)
         }

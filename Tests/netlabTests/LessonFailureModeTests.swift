@@ -66,6 +66,20 @@ final class LessonFailureModeTests: XCTestCase {
         .init(
             lesson: 20, capture: "captures/lesson-20-loopback.pcap", failing: ["mss 1460", "segments-within-mss 5"],
             found: ["MSS offered: SYN 65495", "(MSS 65495)"]),
+        // lessons 11–14
+        .init(
+            lesson: 11, capture: "captures/lesson-11-no-reuseaddr.pcap", failing: ["address-reused"],
+            found: ["the next connection to it was refused", "could not bind the port (EADDRINUSE)"]),
+        .init(
+            lesson: 12, capture: "captures/lesson-12-no-newline.pcap", failing: ["broadcast 2"],
+            found: ["0 of 0 lines", "1 sent without a final newline (\"hello, bob\")"]),
+        .init(
+            lesson: 13, capture: "captures/lesson-13-ignored.pcap", failing: ["ping-answered 3"],
+            found: ["3 echo requests, 0 answered", "no reply to id"]),
+        .init(
+            lesson: 14, capture: "captures/lesson-14-no-server.pcap",
+            failing: ["dns-answered 3", "dns-cname", "dns-rcode NXDOMAIN"],
+            found: ["0 answered with the same id and question", "no answer to id", "no answer with a CNAME"]),
     ]
 
     func testEveryLessonPassesItsCaptureAndFailsItsFailureMode() throws {
@@ -112,6 +126,10 @@ final class LessonFailureModeTests: XCTestCase {
             "expect refused 3: x", "expect http-status 20: x", "expect udp-lost 0: x", "expect http-header: x",
             "expect mss: x", "expect mss 0: x", "expect mss 70000: x", "expect zero-window 2: x",
             "expect window-probe yes: x", "expect retransmissions 0: x", "expect segments-within-mss many: x",
+            // lessons 11–14
+            "expect address-reused 2: x", "expect accept-queued x: x", "expect broadcast 0: x",
+            "expect ping-answered many: x", "expect dns-answered -1: x", "expect dns-rcode NXDomain: x",
+            "expect dns-rcode: x", "expect dns-cname www: x",
         ]
         for line in bad {
             XCTAssertNil(Expectation(line: line), line)
@@ -123,6 +141,8 @@ final class LessonFailureModeTests: XCTestCase {
             "expect http-exchange GET / 200 HTTP/1.1: x", "expect udp-to-open-port 3: x",
             "expect mss 1460: x", "expect zero-window: x", "expect window-probe: x", "expect retransmissions: x",
             "expect segments-within-mss 5: x",
+            "expect address-reused: x", "expect accept-queued: x", "expect broadcast 2: x", "expect ping-answered 3: x",
+            "expect dns-answered 3: x", "expect dns-rcode NXDOMAIN: x", "expect dns-cname: x",
         ] {
             XCTAssertNotNil(Expectation(line: line), line)
             XCTAssertNil(Expectation.problem(line: line), line)

@@ -58,6 +58,8 @@ public struct CaptureFacts: Sendable {
     /// For each ICMP port unreachable, the destination port of the UDP datagram it quotes
     /// (nil when the quote is cut short or is not UDP).
     public var unreachablePorts: [UInt16?] = []
+    /// Every ICMP (and ICMPv6) echo request and reply, in capture order.
+    public var icmpEchoes: [ICMPEcho] = []
     /// Bytes of one direction of a connection kept for content checks (echo, framing): a
     /// lesson's exchange is far smaller; a student's huge capture costs bounded memory.
     public static let keptBytes = 16 << 20
@@ -93,6 +95,12 @@ public struct CaptureFacts: Sendable {
             case let kind where kind.isPortUnreachable:
                 facts.unreachablePorts.append(
                     Datagram.quotedDestinationPort(bytes, linkType: linkType, wireLength: packet.wireLength))
+            case .icmp:
+                if let echo = ICMPEcho.decode(
+                    bytes, linkType: linkType, wireLength: packet.wireLength, number: facts.frames)
+                {
+                    facts.icmpEchoes.append(echo)
+                }
             default: break
             }
             // Streams are numbered in order of appearance: follow the next one before it starts,

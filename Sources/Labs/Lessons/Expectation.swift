@@ -74,6 +74,25 @@ public struct Expectation: Sendable, Equatable {
         case retransmissions
         /// One side sent at least N data segments, none larger than the MSS its peer offered.
         case segmentsWithinMSS = "segments-within-mss"
+        // lessons 11–14 (their arguments, summaries and verdicts: Expectation+Lessons11to14.swift)
+        /// A new connection accepted on a port whose server side was still in TIME-WAIT (it
+        /// closed first, less than 60 s before): the restarted server bound it (SO_REUSEADDR).
+        case addressReused = "address-reused"
+        /// A connection that arrived while another held the server, answered only after that
+        /// one ended, still in time: it waited, handshake done, in the listen (accept) queue.
+        case acceptQueued = "accept-queued"
+        /// At least N lines a chat client sent (after its nickname) arrived whole, newline and
+        /// all, at another client.
+        case broadcast
+        /// At least N ICMP echo requests answered by an echo reply with the same identifier
+        /// and sequence number.
+        case pingAnswered = "ping-answered"
+        /// At least N DNS queries answered by a response with the same id and question.
+        case dnsAnswered = "dns-answered"
+        /// A DNS response with this rcode (NOERROR, NXDOMAIN, …) to a query in the capture.
+        case dnsRcode = "dns-rcode"
+        /// A DNS answer that follows a CNAME to a record of its target.
+        case dnsCNAME = "dns-cname"
     }
 
     public var kind: Kind
@@ -148,6 +167,8 @@ public struct Expectation: Sendable, Equatable {
         case .cookieReturned, .utf8Text, .servedOverlapping:
             return depthArgumentProblem(words)
         case .zeroWindow, .windowProbe, .mss, .retransmissions, .segmentsWithinMSS: return dynamicsArgumentProblem
+        case .addressReused, .acceptQueued, .broadcast, .pingAnswered, .dnsAnswered, .dnsRcode, .dnsCNAME:
+            return lessons11to14ArgumentProblem(words)
         case .framed:
             let schemes = FramingScheme.allCases.map(\.rawValue)
             guard words.count == 1, FramingScheme(rawValue: words[0]) != nil else {
@@ -185,6 +206,8 @@ public struct Expectation: Sendable, Equatable {
         case .udpLost: "\(number) UDP datagram\(number == 1 ? "" : "s") lost in the relay and never resent (丢包)"
         case .cookieReturned, .utf8Text, .servedOverlapping: depthSummary
         case .zeroWindow, .windowProbe, .mss, .retransmissions, .segmentsWithinMSS: dynamicsSummary
+        case .addressReused, .acceptQueued, .broadcast, .pingAnswered, .dnsAnswered, .dnsRcode, .dnsCNAME:
+            lessons11to14Summary
         }
     }
 
@@ -283,6 +306,8 @@ public struct Expectation: Sendable, Equatable {
         case .udpLost: return evaluateLoss(facts)
         case .cookieReturned, .utf8Text, .servedOverlapping: return evaluateDepth(facts)
         case .zeroWindow, .windowProbe, .mss, .retransmissions, .segmentsWithinMSS: return evaluateDynamics(facts)
+        case .addressReused, .acceptQueued, .broadcast, .pingAnswered, .dnsAnswered, .dnsRcode, .dnsCNAME:
+            return evaluateLessons11to14(facts)
         }
     }
 }

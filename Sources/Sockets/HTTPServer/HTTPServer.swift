@@ -54,9 +54,12 @@ public final class HTTPServer: Sendable {
     }
 
     /// Binds and listens. `workers` > 1 (events model only) opens that many listeners on one port.
+    /// `backlog` is listen(2)'s queue of connections the kernel completed and nobody accepted yet;
+    /// `reuseAddress: false` leaves SO_REUSEADDR off (bind then fails while the port has a
+    /// connection in TIME-WAIT).
     public init(
         root: String, host: String, port: UInt16, model: ServerModel, limits: ServerLimits, log: AccessLog,
-        workers: Int = 1, demoEndpoints: Bool = false
+        workers: Int = 1, demoEndpoints: Bool = false, backlog: Int32 = 1024, reuseAddress: Bool = true
     )
         throws(SocketError)
     {
@@ -64,14 +67,17 @@ public final class HTTPServer: Sendable {
         files.demoEndpoints = demoEndpoints
         self.files = files
         let several = model == .events && workers > 1
-        listener = try Socket.listen(host: host, port: port, backlog: 1024, reusePort: several)
+        listener = try Socket.listen(
+            host: host, port: port, backlog: backlog, reusePort: several, reuseAddress: reuseAddress)
         address = listener.localAddress ?? SocketAddress(numeric: host, port: port)!
         var extra: [Socket] = []
         if several {
             // The others on the exact address and port the first one got (port 0 included).
             for _ in 1..<workers {
                 extra.append(
-                    try Socket.listen(host: address.host, port: address.port, backlog: 1024, reusePort: true))
+                    try Socket.listen(
+                        host: address.host, port: address.port, backlog: backlog, reusePort: true,
+                        reuseAddress: reuseAddress))
             }
         }
         extraListeners = extra
