@@ -56,7 +56,8 @@ final class ConnectionShapeTests: XCTestCase {
         // teardown, the bytes of both directions) and rightly says the echo is missing.
         let lesson = try Harness.run(["lesson", "check", "2", "--capture", path("tcp-ipv6-options.pcap")])
         XCTAssertTrue(
-            lesson.stdout.contains("✓ a complete three-way handshake (三次握手) — stream 0: [2001:db8::1]:40000 → [2001:db8::2]:8080"),
+            lesson.stdout.contains(
+                "✓ a complete three-way handshake (三次握手) — stream 0: [2001:db8::1]:40000 → [2001:db8::2]:8080"),
             lesson.stdout)
         XCTAssertTrue(lesson.stdout.contains("✓ a teardown with a FIN from each side"), lesson.stdout)
         XCTAssertTrue(lesson.stdout.contains("27 bytes sent, 40 came back"), lesson.stdout)
