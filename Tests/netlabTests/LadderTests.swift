@@ -44,36 +44,8 @@ final class LadderTests: XCTestCase {
         XCTAssertEqual(
             dom.components(separatedBy: "class=\"arrow ").count - 1, 10, "arrows missing from the rendered DOM")
 
-        // Count non-white pixels with a small PNG decoder (zlib + scanline filters).
-        let script = """
-            import struct, sys, zlib
-            data = open(sys.argv[1], 'rb').read()
-            assert data[:8] == b'\\x89PNG\\r\\n\\x1a\\n'
-            pos, idat = 8, b''
-            while pos < len(data):
-                length, kind = struct.unpack('>I4s', data[pos:pos + 8])
-                chunk = data[pos + 8:pos + 8 + length]
-                if kind == b'IHDR': width, height, depth, color = struct.unpack('>IIBB', chunk[:10])
-                if kind == b'IDAT': idat += chunk
-                pos += 12 + length
-            bpp = {2: 3, 6: 4}[color]
-            raw, stride, prev, dark = zlib.decompress(idat), width * bpp, bytearray(width * bpp), 0
-            for y in range(height):
-                f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-                for i in range(stride):
-                    a = line[i - bpp] if i >= bpp else 0
-                    b = prev[i]
-                    c = prev[i - bpp] if i >= bpp else 0
-                    if f == 1: line[i] = (line[i] + a) & 255
-                    elif f == 2: line[i] = (line[i] + b) & 255
-                    elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
-                    elif f == 4:
-                        p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                        line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-                dark += sum(1 for x in range(0, stride, bpp) if min(line[x:x + 3]) < 160)
-                prev = line
-            print(width, height, dark)
-            """
+        // Count non-white pixels with the PNG decoder the graph tests use.
+        let script = Chromium.pngDarkPixels
         let output = try TCPAnalysisTestsPaths.run("/usr/bin/env", ["python3", "-c", script, screenshot])
         let numbers = output.split(separator: " ").compactMap {
             Int($0.trimmingCharacters(in: .whitespacesAndNewlines))

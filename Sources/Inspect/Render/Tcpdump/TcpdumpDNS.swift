@@ -374,7 +374,8 @@ extension TcpdumpPrinter {
         return index >= count
     }
 
-    private func appendPrintable(_ value: UInt8, into out: inout TextBuffer) {
+    /// tcpdump's fn_print_char: ASCII as it is, the high bit as `M-`, control characters as `^X`.
+    func appendPrintable(_ value: UInt8, into out: inout TextBuffer) {
         var byte = value
         if byte >= 0x80 {
             byte &= 0x7F

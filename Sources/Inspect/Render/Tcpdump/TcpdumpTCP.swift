@@ -325,18 +325,7 @@ extension TcpdumpPrinter {
             out.append("+")
         }
         out.append(" ")
-        for index in 0..<min(count, payload.count) {
-            var byte = payload.u8(index)!
-            if byte >= 0x80 {
-                byte &= 0x7F
-                out.append("M-")
-            }
-            if byte < 0x20 || byte == 0x7F {
-                byte ^= 0x40
-                out.append("^")
-            }
-            out.append(byte: byte)
-        }
+        for index in 0..<min(count, payload.count) { appendPrintable(payload.u8(index)!, into: &out) }
         out.append("]")
     }
 }
