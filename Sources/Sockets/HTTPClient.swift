@@ -78,6 +78,9 @@ public struct HTTPClient {
     public var headers: [(name: String, value: String)] = []
     public var body: [UInt8]?
     public var timeout = 10.0
+    /// Ask the server to close after the response (`Connection: close`), as a one-shot fetch does;
+    /// a load generator keeps its connections.
+    public var closeConnection = true
     /// Largest response accepted (head and body).
     public var maxResponseBytes = 64 << 20
 
@@ -115,7 +118,8 @@ public struct HTTPClient {
             if !names.contains("content-type") { text += "Content-Type: application/x-www-form-urlencoded\r\n" }
             text += "Content-Length: \(body.count)\r\n"
         }
-        text += "Connection: close\r\n\r\n"
+        if closeConnection { text += "Connection: close\r\n" }
+        text += "\r\n"
         return Array(text.utf8) + (body ?? [])
     }
 

@@ -29,11 +29,8 @@ public struct HTTPLoad: Sendable {
             var client = HTTPClient()
             client.method = method
             client.headers = headers
-            var text = String(decoding: client.request(for: url), as: UTF8.self)
-            if keepAlive {
-                text = text.replacingOccurrences(of: "Connection: close\r\n", with: "")
-            }
-            return Array(text.utf8)
+            client.closeConnection = !keepAlive
+            return client.request(for: url)
         }
     }
 
