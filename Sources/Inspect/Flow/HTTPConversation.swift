@@ -87,6 +87,9 @@ public struct HTTPConversation {
 
     private mutating func feed(_ bytes: [UInt8], side: Int, role: TCPRole, frame: Int) -> [Message] {
         guard case .http(var parser) = sides[side] else { return [] }
+        // The enum lets go of its copy first: the parser's buffers are then uniquely held and
+        // grow in place instead of being copied on every segment.
+        sides[side] = .broken
         if !parser.isInsideMessage && messageStart[side] == nil { messageStart[side] = frame }
         fed[side] += bytes.count
         frameEnds[side].append((fed[side], frame))
@@ -166,15 +169,18 @@ public struct HTTPConversation {
     }
 
     private mutating func expectResponse(to method: String) {
-        if case .http(var parser) = sides[1], parser.kind == .response {
+        if let side = [1, 0].first(where: { isResponseParser(sides[$0]) }), case .http(var parser) = sides[side] {
+            sides[side] = .broken  // unique again before it grows (see `feed`)
             parser.expectResponse(to: method)
-            sides[1] = .http(parser)
-        } else if case .http(var parser) = sides[0], parser.kind == .response {
-            parser.expectResponse(to: method)
-            sides[0] = .http(parser)
+            sides[side] = .http(parser)
         } else {
             pendingMethods.append(method)
         }
+    }
+
+    private func isResponseParser(_ side: Side) -> Bool {
+        if case .http(let parser) = side { return parser.kind == .response }
+        return false
     }
 
     /// The capture ended: close-delimited bodies complete, cut-off messages are reported.
@@ -182,6 +188,7 @@ public struct HTTPConversation {
         var finished: [Message] = []
         for side in 0..<2 {
             guard case .http(var parser) = sides[side] else { continue }
+            sides[side] = .broken
             let events = parser.finish()
             sides[side] = .http(parser)
             finished += apply(events, side: side, role: side == 0 ? .client : .server, frame: frame, parser: parser)

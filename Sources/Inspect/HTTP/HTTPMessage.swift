@@ -13,6 +13,7 @@ public struct HTTPField: Sendable, Equatable {
 
     /// Field names compare without regard to ASCII case (RFC 9110 §5.1), without allocating.
     static func sameName(_ a: String, _ b: String) -> Bool {
+        if a.utf8.count != b.utf8.count { return false }
         var left = a.utf8.makeIterator(), right = b.utf8.makeIterator()
         while true {
             switch (left.next(), right.next()) {
@@ -83,6 +84,11 @@ public struct HTTPHead: Sendable, Equatable {
         return result
     }
 
+    /// The value of the first field with this name (case-insensitive).
+    public func firstValue(_ name: String) -> String? {
+        fields.first { HTTPField.sameName($0.name, name) }?.value
+    }
+
     /// Whether a field with this name (case-insensitive) is present.
     public func has(_ name: String) -> Bool {
         fields.contains { HTTPField.sameName($0.name, name) }
@@ -90,24 +96,40 @@ public struct HTTPHead: Sendable, Equatable {
 
     /// Comma-separated list members of every field with this name, lower-cased and trimmed.
     public func tokens(_ name: String) -> [String] {
-        guard has(name) else { return [] }
-        return values(name).flatMap { $0.split(separator: ",") }.map {
-            $0.trimmingWhitespace().lowercased()
-        }.filter { !$0.isEmpty }
+        var result: [String] = []
+        forEachToken(name) { result.append(String(decoding: $0.lazy.map(HTTPField.lower), as: UTF8.self)) }
+        return result
+    }
+
+    /// Whether a list member of a field with this name equals `token` (lower-case ASCII),
+    /// ignoring ASCII case and the whitespace around it; reads the bytes in place.
+    public func hasToken(_ name: String, _ token: StaticString) -> Bool {
+        var found = false
+        let wanted = UnsafeBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount)
+        forEachToken(name) { member in
+            if !found && member.count == wanted.count {
+                found = zip(member, wanted).allSatisfy { HTTPField.lower($0) == $1 }
+            }
+        }
+        return found
+    }
+
+    /// Calls `body` with each non-empty comma-separated member (OWS trimmed, case kept) of every
+    /// field with this name, in order.
+    private func forEachToken(_ name: String, _ body: (ArraySlice<UInt8>) -> Void) {
+        for field in fields where HTTPField.sameName(field.name, name) {
+            for member in field.rawValue.split(separator: 0x2C) {
+                let trimmed = HTTPSyntax.trimmed(member)
+                if !trimmed.isEmpty { body(trimmed) }
+            }
+        }
     }
 
     /// Whether the connection stays open after this message (RFC 9112 §9.3).
     public var keepAlive: Bool {
-        let connection = tokens("Connection")
-        if connection.contains("close") { return false }
-        if version.major == 1 && version.minor == 0 { return connection.contains("keep-alive") }
+        if hasToken("Connection", "close") { return false }
+        if version.major == 1 && version.minor == 0 { return hasToken("Connection", "keep-alive") }
         return version.major >= 1
-    }
-}
-
-extension Substring {
-    func trimmingWhitespace() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }
 

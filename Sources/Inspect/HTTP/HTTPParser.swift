@@ -77,8 +77,9 @@ public struct HTTPParser {
     private var upgradeAfterBody = false
     private var closeAfterMessage = false
     private var keepAlive = true
-    /// The last field's value before trailing whitespace was trimmed, for obs-fold.
-    private var lastValueUntrimmed: [UInt8] = []
+    /// The whitespace trimmed from the end of the last field's value, for obs-fold (usually
+    /// none, so nothing is allocated per field).
+    private var lastValueTrailing: [UInt8] = []
     /// Messages completed so far.
     public private(set) var messagesCompleted = 0
     /// Heads reported so far (interim 1xx responses included): the index of the next message.
@@ -121,7 +122,6 @@ public struct HTTPParser {
         if case .failed(let error) = state { return [.failed(error)] }
         pending.append(contentsOf: bytes)
         var events: [HTTPEvent] = []
-        events.reserveCapacity(4)
         do {
             try run(&events)
         } catch {
@@ -434,6 +434,7 @@ public struct HTTPParser {
     /// status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ] (§4).
     private mutating func parseStartLine(_ line: ArraySlice<UInt8>) throws(HTTPParseError) {
         fields = []
+        fields.reserveCapacity(12)  // grown once, not 1, 2, 4, 8 for a typical head
         fieldBytes = 0
         contentLength = nil
         contentLengthProblem = nil
@@ -595,11 +596,13 @@ public struct HTTPParser {
                 .obsoleteLineFolding, "obsolete line folding (obs-fold)",
                 readAs: "unfolded into the previous field", at: line.startIndex)
             // Unfold: drop the line break, keep the whitespace around it (as http-parser does).
-            lastValueUntrimmed += line
             var last = fields.removeLast()
-            last.rawValue = Array(HTTPSyntax.trimmed(lastValueUntrimmed[...]))
+            let untrimmed = last.rawValue + lastValueTrailing + line
+            last.rawValue = Array(HTTPSyntax.trimmed(untrimmed[...]))
+            let lastByte = untrimmed.lastIndex { $0 != 0x20 && $0 != 0x09 }
+            lastValueTrailing = Array(untrimmed[(lastByte.map { $0 + 1 } ?? 0)...])
             fields.append(last)
-            if !isTrailer && last.name.lowercased() == "content-length" {
+            if !isTrailer && HTTPField.sameName(last.name, "Content-Length") {
                 contentLength = nil  // the unfolded value replaces the line's
                 contentLengthProblem = nil
                 try noteContentLength(last.rawValue, at: line.startIndex)
@@ -629,13 +632,14 @@ public struct HTTPParser {
         }
         let value = HTTPSyntax.trimmed(line[(colon + 1)...])
         try checkValueBytes(value)
-        lastValueUntrimmed = Array(line[(colon + 1)...].drop { $0 == 0x20 || $0 == 0x09 })
+        // Not a slice of `line`: that would hold `pending` and make its next append copy it.
+        lastValueTrailing = value.isEmpty || value.endIndex == line.endIndex ? [] : Array(line[value.endIndex...])
         guard fields.count < limits.fieldCount else {
             throw failure(.tooManyFields, "more than \(limits.fieldCount) fields", at: line.startIndex)
         }
         let field = HTTPField(name: String(decoding: name, as: UTF8.self), rawValue: Array(value))
         fields.append(field)
-        if !isTrailer && field.name.lowercased() == "content-length" {
+        if !isTrailer && HTTPField.sameName(field.name, "Content-Length") {
             try noteContentLength(field.rawValue, at: line.startIndex)
         }
     }
@@ -684,8 +688,8 @@ public struct HTTPParser {
     private mutating func endHead(into events: inout [HTTPEvent]) throws(HTTPParseError) {
         guard let startLine else { return }
         let head = HTTPHead(startLine: startLine, version: version, fields: fields, emptyLinesBefore: emptyLines)
-        let codings = head.tokens("Transfer-Encoding")
         let hasTransferEncoding = head.has("Transfer-Encoding")
+        let codings = hasTransferEncoding ? head.tokens("Transfer-Encoding") : []
         // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, but a message with both
         // is a smuggling shape that a server must reject (§6.1) and a client ought to.
         var framingError: HTTPParseError?
@@ -715,7 +719,7 @@ public struct HTTPParser {
                 startTunnel(into: &events)
                 return
             }
-            upgradeAfterBody = head.has("Upgrade") && head.tokens("Connection").contains("upgrade")
+            upgradeAfterBody = head.has("Upgrade") && head.hasToken("Connection", "upgrade")
             if hasTransferEncoding {
                 // Decided when the head ends (a later field line could still add chunked), so
                 // reported at the byte after the head, whatever that byte turns out to be.

@@ -16,20 +16,35 @@ public enum HTTPMessageLine {
         out.append("  stream ")
         out.append(message.stream)
         out.append("  ")
-        if message.role == .client {
-            out.append(string: client + " > " + server + "  ")
-        } else {
-            out.append(string: server + " > " + client + "  ")
-        }
+        // Piece by piece into the buffer: no strings are built per message.
+        out.append(string: message.role == .client ? client : server)
+        out.append(" > ")
+        out.append(string: message.role == .client ? server : client)
+        out.append("  ")
         if let head = message.head {
             switch head.startLine {
             case .request(let method, let target):
-                out.append(string: method + " " + target + " " + head.version.description)
-                if let host = head.values("Host").first { out.append(string: "  Host: " + host) }
+                out.append(string: method)
+                out.append(" ")
+                out.append(string: target)
+                out.append(" ")
+                appendVersion(head.version, into: &out)
+                if let host = head.firstValue("Host") {
+                    out.append("  Host: ")
+                    out.append(string: host)
+                }
             case .response(let status, let reason):
-                let line = head.version.description + " " + String(status) + (reason.isEmpty ? "" : " " + reason)
-                out.append(string: line)
-                if let type = head.values("Content-Type").first { out.append(string: "  " + type) }
+                appendVersion(head.version, into: &out)
+                out.append(" ")
+                out.append(status)
+                if !reason.isEmpty {
+                    out.append(" ")
+                    out.append(string: reason)
+                }
+                if let type = head.firstValue("Content-Type") {
+                    out.append("  ")
+                    out.append(string: type)
+                }
             }
             if message.bodyBytes > 0 || head.status != nil {
                 out.append("  body ")
@@ -64,6 +79,14 @@ public enum HTTPMessageLine {
             out.append(item.frame)
             out.append("\n")
         }
+    }
+
+    private static func appendVersion(_ version: HTTPVersion, into out: inout TextBuffer) {
+        out.append(string: version.protocolName)
+        out.append("/")
+        out.append(version.major)
+        out.append(".")
+        out.append(version.minor)
     }
 
     /// The line `--http` prints when a connection first shows a hole while the capture is
