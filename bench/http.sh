@@ -9,6 +9,9 @@
 # nginx with N worker processes, neither pinned (N = WORKERS, default: the number of CPUs).
 #   DURATION=10 bench/http.sh      (seconds per run; default 10)
 #   WORKERS=2 bench/http.sh        (event loops / nginx workers for the parallel part)
+#   ROUNDS=5 bench/http.sh         (parallel part: runs per server, interleaved; default 3)
+# Unpinned servers share the CPUs with wrk, so one run of the parallel part varies by +-5%;
+# it is run ROUNDS times, netlab and nginx taking turns, and the medians are compared.
 set -euo pipefail
 cd "$(dirname "$0")"
 ../scripts/setup.sh wrk nginx-light curl
@@ -81,14 +84,23 @@ run_python() {
     run_python "$connections"
   done
   for connections in 64 1000; do
-    run_netlab events "$connections" "$workers"
-    run_nginx "$connections" "$workers"
+    for _ in $(seq "${ROUNDS:-3}"); do
+      run_netlab events "$connections" "$workers"
+      run_nginx "$connections" "$workers"
+    done
   done
 } | tee out/http-results.txt >&2
 
-awk -v duration="$duration" -v workers="$workers" '
-  { rps[$1 " " $2] = $3; errors[$1 " " $2] = $4 }
+awk -v duration="$duration" -v workers="$workers" -v rounds="${ROUNDS:-3}" '
+  # Several runs of one server and load: the median requests/s, the errors of all of them.
+  { k = $1 " " $2; runs[k]++; seen[k, runs[k]] = $3; errors[k] += $4 }
   END {
+    for (k in runs) {
+      m = runs[k]
+      for (i = 1; i <= m; i++) v[i] = seen[k, i]
+      for (i = 2; i <= m; i++) { x = v[i]; for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+      rps[k] = m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+    }
     printf "\nHTTP benchmark: wrk -t1, keep-alive, %d s per run, 1 KiB file, loopback, server and wrk on one core each\n", duration
     printf "%-16s %14s %8s %14s %8s\n", "server", "c64 req/s", "errors", "c1000 req/s", "errors"
     n = split("netlab-events netlab-threads netlab-fork netlab-serial nginx python", order, " ")
@@ -103,7 +115,7 @@ awk -v duration="$duration" -v workers="$workers" '
         rps["netlab-threads " k] / rps["nginx " k], rps["netlab-fork " k] / rps["nginx " k]
     }
     w = "-w" workers
-    printf "\nParallel: %d event loops (netlab --workers %d) against nginx with %d workers, not pinned\n", workers, workers, workers
+    printf "\nParallel: %d event loops (netlab --workers %d) against nginx with %d workers, not pinned; median of %d runs each\n", workers, workers, workers, rounds
     printf "%-16s %14s %8s %14s %8s\n", "server", "c64 req/s", "errors", "c1000 req/s", "errors"
     n = split("netlab-events" w " nginx" w, order, " ")
     for (i = 1; i <= n; i++) {

@@ -16,6 +16,9 @@ public final class Epoll {
         public init(rawValue: UInt32) { self.rawValue = rawValue }
         public static let readable = Interest(rawValue: EPOLLIN.rawValue)
         public static let writable = Interest(rawValue: EPOLLOUT.rawValue)
+        /// With `add` only: of several epoll sets waiting on one descriptor, one is woken per
+        /// event (EPOLLEXCLUSIVE), not all of them.
+        public static let exclusive = Interest(rawValue: EPOLLEXCLUSIVE.rawValue)
     }
 
     public struct Event: Sendable {

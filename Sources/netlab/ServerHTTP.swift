@@ -4,6 +4,7 @@ import Capture
 import Sockets
 
 extension ServerModel: ExpressibleByArgument {}
+extension AcceptMode: ExpressibleByArgument {}
 
 struct ServerHTTP: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,9 +16,15 @@ struct ServerHTTP: ParsableCommand {
               fork     a child process per connection
               threads  a thread per connection, at most --max-connections at once
               events   one thread and one epoll loop for every connection (the default);
-                       --workers N runs N such loops on N threads, each with its own listener
-                       on the same port (SO_REUSEPORT): concurrency (并发) on one core, then
-                       parallelism (并行) across cores
+                       --workers N runs N such loops on N threads: concurrency (并发) on one
+                       core, then parallelism (并行) across cores
+
+            How several loops take new connections (--accept):
+              shared     one listening socket in every loop's epoll set (EPOLLEXCLUSIVE, as
+                         nginx does): the kernel wakes one waiting loop, so an idle loop takes
+                         the next connection (the default)
+              reuseport  a listener per loop on the same port (SO_REUSEPORT): the kernel spreads
+                         connections by a hash of their addresses, evenly, busy loop or not
 
             Files get Content-Type, Content-Length and Last-Modified; directories serve
             index.html or a listing; HEAD, keep-alive, If-Modified-Since (304) and single
@@ -38,6 +45,7 @@ struct ServerHTTP: ParsableCommand {
               netlab server http --root site --port 0     # an ephemeral port; the URL is printed
               netlab server http --model fork --bind ::1 --port 8080
               netlab server http --workers 2              # two event loops, one per core
+              netlab server http --workers 2 --accept reuseport   # a listener each (ss -ltn)
               netlab server http --model serial --backlog 2   # queued clients: ss -ltn Recv-Q
               netlab server http --no-reuseaddr           # EADDRINUSE while a TIME-WAIT lingers
               sudo netlab sniff lo tcp port 8000          # in another terminal: watch it
@@ -56,8 +64,11 @@ struct ServerHTTP: ParsableCommand {
     @Option(help: "Concurrency model: serial, fork, threads or events.")
     var model: ServerModel = .events
 
-    @Option(help: "Event loops (threads) of the events model, each with its own listener (SO_REUSEPORT).")
+    @Option(help: "Event loops (threads) of the events model.")
     var workers = 1
+
+    @Option(help: "How several event loops take new connections: shared (default) or reuseport.")
+    var accept: AcceptMode?
 
     @Option(help: "Connections served at once; more get 503.")
     var maxConnections = ServerLimits().maxConnections
@@ -91,6 +102,9 @@ struct ServerHTTP: ParsableCommand {
         if workers > 1 && model != .events {
             throw ValidationError("--workers is for the events model (the \(model.rawValue) model has no event loops)")
         }
+        if accept != nil && workers < 2 {
+            throw ValidationError("--accept chooses how several event loops take connections: add --workers 2 or more")
+        }
         if requestTimeout <= 0 || idleTimeout <= 0 { throw ValidationError("timeouts must be positive seconds") }
         if maxBody < 0 { throw ValidationError("--max-body cannot be negative") }
         if backlog < 1 || backlog > 65535 { throw ValidationError("--backlog takes 1 to 65535 connections") }
@@ -107,12 +121,14 @@ struct ServerHTTP: ParsableCommand {
         do {
             server = try HTTPServer(
                 root: root, host: bind, port: port, model: model, limits: limits, log: AccessLog(enabled: !quiet),
-                workers: workers, demoEndpoints: demoEndpoints, backlog: backlog, reuseAddress: !noReuseAddress)
+                workers: workers, accept: accept ?? .shared, demoEndpoints: demoEndpoints, backlog: backlog,
+                reuseAddress: !noReuseAddress)
         } catch {
             throw failure(error)
         }
         // The URL goes to stdout (scripts read it); everything else to stderr.
-        let loops = server.workers > 1 ? " (\(server.workers) event loops)" : ""
+        let listeners = server.acceptMode == .shared ? "one shared listener" : "a listener each, SO_REUSEPORT"
+        let loops = server.workers > 1 ? " (\(server.workers) event loops, \(listeners))" : ""
         Console.error("Serving \(server.files.root) with the \(model.rawValue) model\(loops). Ctrl-C stops.")
         Console.output(server.url)
         Signals.installStopHandlers()

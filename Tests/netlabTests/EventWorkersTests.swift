@@ -1,9 +1,10 @@
 import Foundation
 import Sockets
+import Synchronization
 import XCTest
 
-/// `server http --workers N`: N event loops, each with its own listener on the same port
-/// (SO_REUSEPORT), all serving, and one summary that adds them up.
+/// `server http --workers N`: N event loops sharing one listener (the default) or each with its
+/// own on the same port (`--accept reuseport`), all serving, and one summary that adds them up.
 final class EventWorkersTests: XCTestCase {
     /// Listening sockets on `port` in /proc/net/tcp (state 0A = LISTEN).
     private func listeners(on port: UInt16) throws -> Int {
@@ -18,7 +19,7 @@ final class EventWorkersTests: XCTestCase {
     func testSeveralEventLoopsShareThePortAndAllServe() throws {
         let site = try SiteDirectory()
         let server = try ServerProcess([
-            "server", "http", "--root", site.path, "--port", "0", "--workers", "3", "--quiet",
+            "server", "http", "--root", site.path, "--port", "0", "--workers", "3", "--accept", "reuseport", "--quiet",
         ])
         XCTAssertEqual(try listeners(on: server.port), 3, "one listener per event loop")
         let requests = 300
@@ -38,6 +39,37 @@ final class EventWorkersTests: XCTestCase {
         // The kernel spreads connections by a hash of their addresses: with 300 source ports
         // every loop gets some (the chance that one gets none is about 3 × (2/3)^300).
         XCTAssertTrue(perLoop.allSatisfy { $0 > 0 }, summary)
+    }
+
+    /// The default: one listening socket in all three loops' epoll sets. Clients from four
+    /// threads at once are all answered, and the loops' counts add up to them.
+    func testLoopsSharingOneListenerServeEveryClient() throws {
+        let site = try SiteDirectory()
+        let server = try ServerProcess([
+            "server", "http", "--root", site.path, "--port", "0", "--workers", "3", "--quiet",
+        ])
+        XCTAssertEqual(try listeners(on: server.port), 1, "one listener for every loop")
+        XCTAssertTrue(
+            server.errors.snapshot.contains { $0.1.contains("3 event loops, one shared listener") },
+            "\(server.errors.snapshot)")
+        let perThread = 75, port = server.port
+        let answered = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            for _ in 0..<perThread {
+                let response = try? RawClient.exchange(
+                    port: port, "GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if let response, RawClient.status(response) == 200 { answered.withLock { $0 += 1 } }
+            }
+        }
+        XCTAssertEqual(answered.withLock { $0 }, 4 * perThread)
+        XCTAssertEqual(server.stop(), 0)
+        let summary = try XCTUnwrap(server.errors.snapshot.map(\.1).last { $0.hasPrefix("stopped:") })
+        XCTAssertTrue(
+            summary.hasPrefix("stopped: \(4 * perThread) connections, \(4 * perThread) requests answered"), summary)
+        let perLoop = try XCTUnwrap(summary.components(separatedBy: "per event loop: ").last)
+            .components(separatedBy: ", ").compactMap { Int($0) }
+        XCTAssertEqual(perLoop.count, 3, summary)
+        XCTAssertEqual(perLoop.reduce(0, +), 4 * perThread, summary)
     }
 
     /// Clients that vanish mid-download or reset mid-request, spread over every loop by the
@@ -74,7 +106,8 @@ final class EventWorkersTests: XCTestCase {
         let started = Date()
         let deadline = started + 10
         while server.openDescriptors != before && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        XCTAssertEqual(server.openDescriptors, before, "descriptors leaked (after \(Date().timeIntervalSince(started)) s)")
+        XCTAssertEqual(
+            server.openDescriptors, before, "descriptors leaked (after \(Date().timeIntervalSince(started)) s)")
         XCTAssertEqual(server.stop(), 0)
         let summary = try XCTUnwrap(server.errors.snapshot.map(\.1).last { $0.hasPrefix("stopped:") })
         XCTAssertTrue(summary.hasPrefix("stopped: \(rounds + 20) connections"), summary)
@@ -83,7 +116,10 @@ final class EventWorkersTests: XCTestCase {
     }
 
     func testWorkersAreForTheEventsModelOnly() throws {
-        for arguments in [["--workers", "2", "--model", "threads"], ["--workers", "0"], ["--workers", "1000"]] {
+        for arguments in [
+            ["--workers", "2", "--model", "threads"], ["--workers", "0"], ["--workers", "1000"],
+            ["--accept", "reuseport"],
+        ] {
             let result = try Harness.run(["server", "http", "--port", "0"] + arguments)
             XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
             XCTAssertTrue(result.stderr.contains("--workers"), result.stderr)

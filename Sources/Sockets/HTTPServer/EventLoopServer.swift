@@ -38,9 +38,10 @@ final class EventConnection {
 extension HTTPServer {
     /// The events model: one thread waits on every socket with epoll and does whatever work is
     /// ready (accept, read, parse, write), never blocking on one client.
-    /// One event loop per worker, each on its own thread with its own listener (SO_REUSEPORT),
-    /// epoll set, connections and file cache: nothing is shared but the read-only files and log,
-    /// so N loops use N cores without locks. The calling thread runs the first loop.
+    /// One event loop per worker, each on its own thread with its own epoll set, connections and
+    /// file cache: nothing is shared but the listening socket (`.shared`; with `.reuseport` not
+    /// even that), the read-only files and the log, so N loops use N cores without locks. The
+    /// calling thread runs the first loop.
     func runEvents(_ shouldStop: @escaping @Sendable () -> Bool) throws(SocketError) -> Summary {
         guard workers > 1 else {
             var loop = try EventLoop(server: self, listener: listener, share: 1)
@@ -48,7 +49,8 @@ extension HTTPServer {
         }
         let results = Mutex<[Result<Summary, SocketError>]>([])
         let finished = DispatchSemaphore(value: 0)
-        for extra in extraListeners {
+        let others = acceptMode == .reuseport ? extraListeners : Array(repeating: listener, count: workers - 1)
+        for extra in others {
             let started = Threads.detach(stackSize: 1 << 20) { [self] in
                 let result = Result { () throws(SocketError) -> Summary in
                     var loop = try EventLoop(server: self, listener: extra, share: workers)
@@ -70,7 +72,7 @@ extension HTTPServer {
         } catch {
             first = .failure(error)
         }
-        for _ in extraListeners { finished.wait() }
+        for _ in others { finished.wait() }
         for result in [first] + results.withLock({ $0 }) {
             summary.add(try result.get())
         }
@@ -99,7 +101,8 @@ struct EventLoop {
 
     mutating func run(_ shouldStop: () -> Bool) throws(SocketError) -> HTTPServer.Summary {
         listener.setNonBlocking(true)
-        try epoll.add(listener.descriptor, .readable)
+        // One loop woken per new connection, not every loop waiting on a shared listener.
+        try epoll.add(listener.descriptor, server.workers > 1 ? [.readable, .exclusive] : .readable)
         var lastSweep = Clock.now
         while !shouldStop() {
             for event in try epoll.wait(timeout: 0.25) {

@@ -15,12 +15,24 @@ public enum ServerModel: String, CaseIterable, Sendable {
     case serial, fork, threads, events
 }
 
+/// How the event loops of `--workers N` take new connections.
+public enum AcceptMode: String, CaseIterable, Sendable {
+    /// One listening socket in every loop's epoll set (EPOLLEXCLUSIVE, as nginx does): the
+    /// kernel wakes one waiting loop per new connection, so a loop that is idle takes it.
+    case shared
+    /// A listener per loop on the same port (SO_REUSEPORT): the kernel spreads connections
+    /// over the listeners by a hash of their addresses, evenly whatever each loop is doing.
+    case reuseport
+}
+
 /// A static-file HTTP/1.1 server. Create it (it binds and listens), print `url`, then `run`.
 public final class HTTPServer: Sendable {
     public let listener: Socket
-    /// The events model with several workers: one more listener per extra event loop, all on
-    /// the same port (SO_REUSEPORT), so each loop accepts its own share of the connections.
+    /// The events model with several workers and `.reuseport`: one more listener per extra
+    /// event loop, all on the same port, so each loop accepts its own share of the connections.
     let extraListeners: [Socket]
+    /// How several event loops take connections (see `AcceptMode`).
+    public let acceptMode: AcceptMode
     /// Event loops (threads) of the events model; 1 for the other models.
     public let workers: Int
     public let files: StaticFiles
@@ -53,13 +65,15 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// Binds and listens. `workers` > 1 (events model only) opens that many listeners on one port.
+    /// Binds and listens. `workers` > 1 (events model only) runs that many event loops, which
+    /// share one listener (`.shared`) or each open their own on the port (`.reuseport`).
     /// `backlog` is listen(2)'s queue of connections the kernel completed and nobody accepted yet;
     /// `reuseAddress: false` leaves SO_REUSEADDR off (bind then fails while the port has a
     /// connection in TIME-WAIT).
     public init(
         root: String, host: String, port: UInt16, model: ServerModel, limits: ServerLimits, log: AccessLog,
-        workers: Int = 1, demoEndpoints: Bool = false, backlog: Int32 = 1024, reuseAddress: Bool = true
+        workers: Int = 1, accept: AcceptMode = .shared, demoEndpoints: Bool = false, backlog: Int32 = 1024,
+        reuseAddress: Bool = true
     )
         throws(SocketError)
     {
@@ -67,11 +81,12 @@ public final class HTTPServer: Sendable {
         files.demoEndpoints = demoEndpoints
         self.files = files
         let several = model == .events && workers > 1
+        let ownListeners = several && accept == .reuseport
         listener = try Socket.listen(
-            host: host, port: port, backlog: backlog, reusePort: several, reuseAddress: reuseAddress)
+            host: host, port: port, backlog: backlog, reusePort: ownListeners, reuseAddress: reuseAddress)
         address = listener.localAddress ?? SocketAddress(numeric: host, port: port)!
         var extra: [Socket] = []
-        if several {
+        if ownListeners {
             // The others on the exact address and port the first one got (port 0 included).
             for _ in 1..<workers {
                 extra.append(
@@ -81,6 +96,7 @@ public final class HTTPServer: Sendable {
             }
         }
         extraListeners = extra
+        acceptMode = accept
         self.workers = several ? workers : 1
         self.model = model
         self.limits = limits
