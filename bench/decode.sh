@@ -5,7 +5,7 @@
 # ratios and peak RSS. Also checks RSS stays flat as the file grows (half vs whole file).
 set -euo pipefail
 cd "$(dirname "$0")"
-../scripts/setup.sh tcpdump tshark curl time gcc
+../scripts/setup.sh tcpdump tshark curl time gcc wrk
 (cd .. && swift build -c release --product netlab 2>&1 | tail -n 1)
 export NETLAB=../.build/release/netlab
 mkdir -p out
@@ -34,7 +34,12 @@ run() {
   run http $NETLAB sniff -r $file --http
   run explain $NETLAB sniff -r $file --explain
   run http-half $NETLAB sniff -r $half --http
+  # Keep-alive traffic: most packets carry a whole HTTP message (--http's cost per message).
+  run ka-tcpdump tcpdump -nn -r out/keepalive.pcap
+  run ka-netlab $NETLAB sniff -r out/keepalive.pcap
+  run ka-http $NETLAB sniff -r out/keepalive.pcap --http
 } > out/results.txt
+ka_packets=$(out/count out/keepalive.pcap)
 
 # Same output? netlab is meant to print exactly what tcpdump -nn prints.
 if cmp -s <($NETLAB sniff -r $file 2>/dev/null) <(tcpdump -nn -r $file 2>/dev/null); then
@@ -42,8 +47,11 @@ if cmp -s <($NETLAB sniff -r $file 2>/dev/null) <(tcpdump -nn -r $file 2>/dev/nu
 else
   identical="DIFFERENT from tcpdump -nn (run: diff <(netlab sniff -r $file) <(tcpdump -nn -r $file))"
 fi
+if ! cmp -s <($NETLAB sniff -r out/keepalive.pcap 2>/dev/null) <(tcpdump -nn -r out/keepalive.pcap 2>/dev/null); then
+  identical="$identical; DIFFERENT on out/keepalive.pcap"
+fi
 
-awk -v packets="$packets" -v identical="$identical" '
+awk -v packets="$packets" -v identical="$identical" -v ka="$ka_packets" '
   { secs[$1] = $2; rss[$1] = $3 }
   END {
     printf "decode benchmark: %d packets, release build, output to /dev/null\n", packets
@@ -61,4 +69,7 @@ awk -v packets="$packets" -v identical="$identical" '
     printf "with tracking + reassembly + HTTP parsing (goal: --http >= 1.5x tcpdump -nn):\n"
     printf "  sniff --http    %6.2f s  %5.2fx tcpdump  RSS %.1f MB (half file: %.1f MB)\n", secs["http"], secs["tcpdump"] / secs["http"], rss["http"] / 1024, rss["http-half"] / 1024
     printf "  sniff --explain %6.2f s  %5.2fx tcpdump  RSS %.1f MB\n", secs["explain"], secs["tcpdump"] / secs["explain"], rss["explain"] / 1024
+    printf "keep-alive traffic (out/keepalive.pcap, %d packets, wrk c64 against the events server):\n", ka
+    printf "  tcpdump -nn %6.2f s; sniff -r %6.2f s (%.2fx tcpdump); sniff --http %6.2f s (%.2fx tcpdump, goal >= 1.5x)\n",
+      secs["ka-tcpdump"], secs["ka-netlab"], secs["ka-tcpdump"] / secs["ka-netlab"], secs["ka-http"], secs["ka-tcpdump"] / secs["ka-http"]
   }' out/results.txt

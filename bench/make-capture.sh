@@ -3,7 +3,10 @@
 # 1. Records a sample (once, kept in bench/out/sample.pcap): netlab captures on lo while curl
 #    makes 1000 HTTP/1.0 requests to python's http.server (each a full connection:
 #    handshake, request, response, teardown). Needs root for the capture.
-# 2. Doubles it deterministically with editcap (time shift) and mergecap (append) until it
+# 2. Records bench/out/keepalive.pcap (once): wrk -t1 -c64 for 2 s against netlab's events
+#    server on keep-alive connections, so most packets carry a whole HTTP message (--http's
+#    cost per message, which the one-request-per-connection sample hides behind handshakes).
+# 3. Doubles the sample deterministically with editcap (time shift) and mergecap (append) until it
 #    holds at least 1,000,000 packets, so the big file is the same for the same sample.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,6 +28,25 @@ if [ ! -s out/sample.pcap ]; then
   sleep 0.5
   kill -INT $sniffer; wait $sniffer || true
   kill $server; wait $server 2>/dev/null || true
+  trap - EXIT
+fi
+if [ ! -s out/keepalive.pcap ]; then
+  mkdir -p out/www-ka
+  python3 -c 'import sys; sys.stdout.write("<!doctype html><title>bench</title>\n" + "".join("<p>line %04d of a small page</p>\n" % i for i in range(31)))' \
+    > out/www-ka/index.html
+  "$netlab" server http --root out/www-ka --port 0 --model events --quiet >out/ka-url.txt 2>/dev/null &
+  server=$!
+  trap 'kill $server 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do [ -s out/ka-url.txt ] && break; sleep 0.05; done
+  url=$(head -n 1 out/ka-url.txt)
+  port=${url##*:}; port=${port%%/*}
+  "$netlab" sniff -w out/keepalive.pcap lo tcp port "$port" 2>/dev/null &
+  sniffer=$!
+  sleep 1
+  wrk -t1 -c64 -d2s "${url}index.html" >/dev/null
+  sleep 0.5
+  kill -INT $sniffer; wait $sniffer || true
+  kill -INT $server; wait $server 2>/dev/null || true
   trap - EXIT
 fi
 count() { capinfos -Mc "$1" | awk '/Number of packets/ {print $NF}'; }
