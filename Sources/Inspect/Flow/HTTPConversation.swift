@@ -34,7 +34,8 @@ public struct HTTPConversation {
 
     enum Side {
         case undecided([UInt8])
-        case http(HTTPParser)
+        /// Read by the parser in `parsers` at the same index.
+        case http
         case other
         /// The parser failed: the rest of this direction is not read.
         case broken
@@ -42,6 +43,11 @@ public struct HTTPConversation {
 
     public let stream: Int
     private var sides: [Side] = [.undecided([]), .undecided([])]
+    /// Each side's parser, changed in place (never copied out: its buffers then grow in place).
+    /// (Only ever changed through `parsers[side]!`, in place: reading it into a local copies it.)
+    private var parsers: [HTTPParser?] = [nil, nil]
+    /// Each side's parser kind, kept apart so asking it copies nothing.
+    private var kinds: [HTTPParser.Kind?] = [nil, nil]
     private var open: [Message?] = [nil, nil]
     private var messageStart: [Int?] = [nil, nil]
     private var pendingMethods: [String] = []
@@ -76,7 +82,9 @@ public struct HTTPConversation {
                 var parser = HTTPParser(kind: kind, lenient: true)
                 if kind == .response { for method in pendingMethods { parser.expectResponse(to: method) } }
                 pendingMethods = []
-                sides[side] = .http(parser)
+                sides[side] = .http
+                parsers[side] = parser
+                kinds[side] = kind
                 if messageStart[side] == nil { messageStart[side] = frame }
                 return feed(start, side: side, role: role, frame: frame)
             }
@@ -86,21 +94,22 @@ public struct HTTPConversation {
     }
 
     private mutating func feed(_ bytes: [UInt8], side: Int, role: TCPRole, frame: Int) -> [Message] {
-        guard case .http(var parser) = sides[side] else { return [] }
-        // The enum lets go of its copy first: the parser's buffers are then uniquely held and
-        // grow in place instead of being copied on every segment.
-        sides[side] = .broken
-        if !parser.isInsideMessage && messageStart[side] == nil { messageStart[side] = frame }
+        guard case .http = sides[side] else { return [] }
+        func parse(_ parser: inout HTTPParser) -> (wasInside: Bool, events: [HTTPEvent], [HTTPWarning], keepFrom: Int) {
+            let wasInside = parser.isInsideMessage
+            let events = parser.parse(bytes)
+            // Offsets reported later are within the longest head or line the parser holds.
+            let keepFrom = parser.streamOffset - parser.limits.startLine - parser.limits.fieldBytes
+            return (wasInside, events, parser.takeWarnings(), keepFrom)
+        }
+        let (wasInside, events, warnings, keepFrom) = parse(&parsers[side]!)
+        if !wasInside && messageStart[side] == nil { messageStart[side] = frame }
         fed[side] += bytes.count
         frameEnds[side].append((fed[side], frame))
-        let events = parser.parse(bytes)
-        for warning in parser.takeWarnings() {
+        for warning in warnings {
             queuedWarnings[side].append(Warning(warning: warning, frame: self.frame(at: warning.offset, side: side)))
         }
-        sides[side] = .http(parser)
-        let messages = apply(events, side: side, role: role, frame: frame, parser: parser)
-        // Offsets reported later are within the longest head or line the parser holds.
-        let keepFrom = parser.streamOffset - parser.limits.startLine - parser.limits.fieldBytes
+        let messages = apply(events, side: side, role: role, frame: frame)
         if let first = frameEnds[side].firstIndex(where: { $0.end > keepFrom }), first > 64 {
             frameEnds[side].removeFirst(first)
         }
@@ -113,14 +122,15 @@ public struct HTTPConversation {
     }
 
     private mutating func apply(
-        _ events: [HTTPEvent], side: Int, role: TCPRole, frame: Int, parser: HTTPParser
+        _ events: [HTTPEvent], side: Int, role: TCPRole, frame: Int
     ) -> [Message] {
+        let kind = kinds[side] ?? (role == .client ? .request : .response)
         var finished: [Message] = []
         for event in events {
             switch event {
             case .head(let head):
                 var message = Message(
-                    stream: stream, role: role, kind: parser.kind, head: head,
+                    stream: stream, role: role, kind: kind, head: head,
                     firstFrame: messageStart[side] ?? frame, lastFrame: frame)
                 message.warnings = takeWarnings(side: side, message: heads[side])
                 heads[side] += 1
@@ -144,7 +154,7 @@ public struct HTTPConversation {
                 var message =
                     open[side]
                     ?? Message(
-                        stream: stream, role: role, kind: parser.kind, head: parser.partialHead,
+                        stream: stream, role: role, kind: kind, head: parsers[side]?.partialHead,
                         firstFrame: messageStart[side] ?? frame, lastFrame: frame)
                 let index = open[side] == nil ? heads[side] : heads[side] - 1
                 message.warnings += takeWarnings(side: side, message: index)
@@ -154,6 +164,7 @@ public struct HTTPConversation {
                 finished.append(message)
                 open[side] = nil
                 sides[side] = .broken
+                parsers[side] = nil
                 return finished
             }
         }
@@ -163,35 +174,29 @@ public struct HTTPConversation {
 
     /// Queued warnings of message `index`; older ones (of messages already reported) are dropped.
     private mutating func takeWarnings(side: Int, message index: Int) -> [Warning] {
+        if queuedWarnings[side].isEmpty { return [] }
         let taken = queuedWarnings[side].filter { $0.warning.message == index }
         queuedWarnings[side].removeAll { $0.warning.message <= index }
         return taken
     }
 
     private mutating func expectResponse(to method: String) {
-        if let side = [1, 0].first(where: { isResponseParser(sides[$0]) }), case .http(var parser) = sides[side] {
-            sides[side] = .broken  // unique again before it grows (see `feed`)
-            parser.expectResponse(to: method)
-            sides[side] = .http(parser)
+        if kinds[1] == .response, case .http = sides[1] {
+            parsers[1]!.expectResponse(to: method)
+        } else if kinds[0] == .response, case .http = sides[0] {
+            parsers[0]!.expectResponse(to: method)
         } else {
             pendingMethods.append(method)
         }
-    }
-
-    private func isResponseParser(_ side: Side) -> Bool {
-        if case .http(let parser) = side { return parser.kind == .response }
-        return false
     }
 
     /// The capture ended: close-delimited bodies complete, cut-off messages are reported.
     public mutating func finish(frame: Int) -> [Message] {
         var finished: [Message] = []
         for side in 0..<2 {
-            guard case .http(var parser) = sides[side] else { continue }
-            sides[side] = .broken
-            let events = parser.finish()
-            sides[side] = .http(parser)
-            finished += apply(events, side: side, role: side == 0 ? .client : .server, frame: frame, parser: parser)
+            guard case .http = sides[side] else { continue }
+            let events = parsers[side]!.finish()
+            finished += apply(events, side: side, role: side == 0 ? .client : .server, frame: frame)
             if let message = open[side] {
                 finished.append(message)  // incomplete: the capture ended inside it
                 open[side] = nil

@@ -14,6 +14,7 @@ public struct HTTPField: Sendable, Equatable {
     /// Field names compare without regard to ASCII case (RFC 9110 §5.1), without allocating.
     static func sameName(_ a: String, _ b: String) -> Bool {
         if a.utf8.count != b.utf8.count { return false }
+        if a == b { return true }  // names are nearly always sent as written
         var left = a.utf8.makeIterator(), right = b.utf8.makeIterator()
         while true {
             switch (left.next(), right.next()) {
@@ -115,12 +116,16 @@ public struct HTTPHead: Sendable, Equatable {
     }
 
     /// Calls `body` with each non-empty comma-separated member (OWS trimmed, case kept) of every
-    /// field with this name, in order.
+    /// field with this name, in order (read in place: no array of pieces).
     private func forEachToken(_ name: String, _ body: (ArraySlice<UInt8>) -> Void) {
         for field in fields where HTTPField.sameName(field.name, name) {
-            for member in field.rawValue.split(separator: 0x2C) {
-                let trimmed = HTTPSyntax.trimmed(member)
+            let value = field.rawValue
+            var start = value.startIndex
+            while start <= value.endIndex {
+                let end = value[start...].firstIndex(of: 0x2C) ?? value.endIndex
+                let trimmed = HTTPSyntax.trimmed(value[start..<end])
                 if !trimmed.isEmpty { body(trimmed) }
+                start = end + 1
             }
         }
     }

@@ -351,14 +351,11 @@ public struct HTTPParser {
     private mutating func nextLine(limit: Int, tooLong: HTTPParseError.Kind) throws(HTTPParseError)
         -> ArraySlice<UInt8>?
     {
-        var index = start
         let end = pending.count
-        while index < end {
-            let byte = pending[index]
-            if byte == 0x0A { break }
-            // A CR not followed by LF stays in the line: the check of the part it is in rejects
-            // it (as `bareCR`), so the first bad byte decides for every split of the bytes.
-            index += 1
+        // A CR not followed by LF stays in the line: the check of the part it is in rejects
+        // it (as `bareCR`), so the first bad byte decides for every split of the bytes.
+        let index = pending.withUnsafeBufferPointer { bytes in
+            UnsafeBufferPointer(rebasing: bytes[start..<end]).firstIndex(of: 0x0A).map { start + $0 } ?? end
         }
         guard index < end else {
             // A CR at the end may be this line's CRLF, which does not count toward the limit.
@@ -609,6 +606,8 @@ public struct HTTPParser {
             }
             return
         }
+        if try parseOrdinaryFieldLine(line, isTrailer: isTrailer) { return }
+        // Anything unusual is read (and its error found) step by step below.
         guard let colon = line.firstIndex(of: 0x3A) else {
             throw failure(.badFieldName, "field line without a colon", at: line.startIndex)
         }
@@ -642,6 +641,45 @@ public struct HTTPParser {
         if !isTrailer && HTTPField.sameName(field.name, "Content-Length") {
             try noteContentLength(field.rawValue, at: line.startIndex)
         }
+    }
+
+    /// The common field line (`token:` then OWS, visible bytes, OWS) read in one pass over the
+    /// bytes in place; false, with nothing consumed, for any other line, which the general code
+    /// then reads and rejects exactly as before.
+    private mutating func parseOrdinaryFieldLine(_ line: ArraySlice<UInt8>, isTrailer: Bool) throws(HTTPParseError)
+        -> Bool
+    {
+        let shape = line.withUnsafeBufferPointer { bytes -> (colon: Int, value: Range<Int>)? in
+            var index = 0
+            while index < bytes.count && HTTPSyntax.isTokenByte(bytes[index]) { index += 1 }
+            guard index > 0, index < bytes.count, bytes[index] == 0x3A else { return nil }
+            let colon = index
+            var start = colon + 1, end = bytes.count
+            while start < end && (bytes[start] == 0x20 || bytes[start] == 0x09) { start += 1 }
+            while end > start && (bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09) { end -= 1 }
+            for byte in UnsafeBufferPointer(rebasing: bytes[start..<end])
+            where byte != 0x09 && (byte < 0x20 || byte == 0x7F) {
+                return nil
+            }
+            return (colon, start..<end)
+        }
+        guard let shape else { return false }
+        guard fields.count < limits.fieldCount else {
+            throw failure(.tooManyFields, "more than \(limits.fieldCount) fields", at: line.startIndex)
+        }
+        let field = line.withUnsafeBufferPointer { bytes in
+            HTTPField(
+                name: String(decoding: UnsafeBufferPointer(rebasing: bytes[..<shape.colon]), as: UTF8.self),
+                rawValue: Array(UnsafeBufferPointer(rebasing: bytes[shape.value])))
+        }
+        // Not a slice of `line`: that would hold `pending` and make its next append copy it.
+        let trailing = line.startIndex + shape.value.upperBound
+        lastValueTrailing = shape.value.isEmpty || trailing == line.endIndex ? [] : Array(line[trailing...])
+        fields.append(field)
+        if !isTrailer && HTTPField.sameName(field.name, "Content-Length") {
+            try noteContentLength(field.rawValue, at: line.startIndex)
+        }
+        return true
     }
 
     private func checkValueBytes(_ value: ArraySlice<UInt8>) throws(HTTPParseError) {
