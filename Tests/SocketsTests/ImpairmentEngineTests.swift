@@ -3,25 +3,18 @@ import XCTest
 
 @testable import Sockets
 
-/// The socket relays' engine against a reference written independently from the engine as it
-/// was before it shared its last stage with `LinkShaper` (a whole-history list of in-order
-/// releases, its own SplitMix64 stream from TestSupport, the draws in the engine's order: loss,
-/// duplicate, reorder, jitter): on thousands of generated settings and packet trains, every
-/// packet's fate and the counters must be the same, so a seed keeps its decisions.
-/// NETLAB_LONG_TESTS=1 runs ten times as many cases.
+/// The socket relays' engine against a reference written independently (its own SplitMix64
+/// stream from TestSupport, `ReferenceRelease` for the last stage, the draws in the engine's
+/// order as it was before it shared that stage with `LinkShaper`: loss, duplicate, reorder,
+/// jitter): on thousands of generated settings and packet trains, every packet's fate and the
+/// counters must be the same, so a seed keeps its decisions. NETLAB_LONG_TESTS=1 (as for
+/// `LinkShaperTests`) runs ten times as many cases.
 final class ImpairmentEngineTests: XCTestCase {
-    static var cases: Int { ProcessInfo.processInfo.environment["NETLAB_LONG_TESTS"] == nil ? 2000 : 20_000 }
-
     struct Reference {
         let impairment: Impairment
         var random: SeededGenerator
-        var inOrder: [Double] = []  // the release time of every packet not held back
+        var release = ReferenceRelease()
         var counters = ImpairmentEngine.Counters()
-
-        init(_ impairment: Impairment) {
-            self.impairment = impairment
-            random = SeededGenerator(state: impairment.seed)
-        }
 
         mutating func fate(at now: Double) -> [Double] {
             let draws = (0..<4).map { _ in Double(random.next() >> 11) / Double(1 << 53) }
@@ -30,18 +23,8 @@ final class ImpairmentEngineTests: XCTestCase {
                 counters.dropped += 1
                 return []
             }
-            let floor = inOrder.max() ?? 0
-            var release = max(floor, now + max(0, impairment.delay + impairment.jitter * (2 * draws[3] - 1)))
-            if draws[2] < impairment.reorder {
-                counters.reordered += 1
-                release += max(0.002, impairment.delay + impairment.jitter)
-            } else {
-                inOrder.append(release)
-            }
-            let out = draws[1] < impairment.duplicate ? [release, release + 0.0001] : [release]
-            counters.duplicated += out.count - 1
-            counters.forwarded += out.count
-            return out
+            return release.times(
+                from: now, impairment, duplicate: draws[1], reorder: draws[2], jitter: draws[3], counting: &counters)
         }
     }
 
@@ -60,10 +43,10 @@ final class ImpairmentEngineTests: XCTestCase {
         var generator = SeededGenerator(state: 0x5EED_0020)
         var disagreements: [String] = []
         var packets = 0, reordered = 0, duplicated = 0
-        for index in 0..<Self.cases {
+        for index in 0..<LinkShaperTests.cases {
             let impairment = Self.randomImpairment(&generator)
             var engine = ImpairmentEngine(impairment)
-            var reference = Reference(impairment)
+            var reference = Reference(impairment: impairment, random: SeededGenerator(state: impairment.seed))
             var now = 0.0
             for number in 0..<Int.random(in: 1...300, using: &generator) {
                 now += Bool.random(using: &generator) ? 0 : Double.random(in: 0...0.002, using: &generator)
@@ -85,7 +68,7 @@ final class ImpairmentEngineTests: XCTestCase {
         XCTAssertGreaterThan(reordered, 0)
         XCTAssertGreaterThan(duplicated, 0)
         print(
-            "ImpairmentEngine: \(Self.cases) settings, \(packets) packets (\(reordered) reordered, "
+            "ImpairmentEngine: \(LinkShaperTests.cases) settings, \(packets) packets (\(reordered) reordered, "
                 + "\(duplicated) duplicated), \(disagreements.count) disagreements")
     }
 }
