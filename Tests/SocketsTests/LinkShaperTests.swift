@@ -16,7 +16,7 @@ final class LinkShaperTests: XCTestCase {
         var random: SeededGenerator
         var bad = false
         var accepted: [Double] = []  // every accepted packet's end of transmission
-        var lastInOrder = 0.0
+        var release = ReferenceRelease()
         var counters = LinkShaper.Counters()
 
         init(_ shape: LinkShape, stream: UInt64) {
@@ -55,21 +55,8 @@ final class LinkShaperTests: XCTestCase {
                 accepted.append(sent)
             }
             let impairment = shape.impairment
-            var release = sent + max(0, impairment.delay + impairment.jitter * (2 * draws[5] - 1))
-            if draws[4] < impairment.reorder {
-                counters.reordered += 1
-                release = max(release, lastInOrder) + max(0.002, impairment.delay + impairment.jitter)
-            } else {
-                release = max(release, lastInOrder)
-                lastInOrder = release
-            }
-            var out = [release]
-            if draws[3] < impairment.duplicate {
-                counters.duplicated += 1
-                out.append(release + 0.0001)
-            }
-            counters.forwarded += out.count
-            return out
+            return release.times(
+                from: sent, impairment, duplicate: draws[3], reorder: draws[4], jitter: draws[5], counting: &counters)
         }
     }
 

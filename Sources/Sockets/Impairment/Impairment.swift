@@ -85,9 +85,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 public struct ImpairmentEngine: Sendable {
     public let impairment: Impairment
     private var random: SeededRandom
-    /// When the last packet that was not deliberately reordered leaves: later ones never
-    /// overtake it (jitter alone does not reorder, as with netem's rate-limited queue).
-    private var lastRelease = 0.0
+    private var releases = ReleaseStage()
 
     public struct Counters: Sendable, Equatable {
         public var seen = 0
@@ -115,48 +113,8 @@ public struct ImpairmentEngine: Sendable {
             counters.dropped += 1
             return []
         }
-        let delay = impairment.delay + impairment.jitter * (2 * jitterDraw - 1)
-        var release = now + max(0, delay)
-        if reorderDraw < impairment.reorder {
-            // Held back long enough for the next packets to pass it.
-            counters.reordered += 1
-            release = max(release, lastRelease) + max(0.002, impairment.delay + impairment.jitter)
-        } else {
-            release = max(release, lastRelease)
-            lastRelease = release
-        }
-        var times = [release]
-        if duplicateDraw < impairment.duplicate {
-            counters.duplicated += 1
-            times.append(release + 0.0001)
-        }
-        counters.forwarded += times.count
-        return times
-    }
-}
-
-/// Packets waiting for their release time, earliest first.
-struct ReleaseQueue {
-    private var items: [(time: Double, order: Int, bytes: [UInt8])] = []
-    private var counter = 0
-
-    var isEmpty: Bool { items.isEmpty }
-    var nextTime: Double? { items.first?.time }
-
-    mutating func add(_ bytes: [UInt8], at time: Double) {
-        counter += 1
-        let index = items.firstIndex { $0.time > time } ?? items.endIndex
-        items.insert((time, counter, bytes), at: index)
-    }
-
-    /// Every packet due by `now`, in release order.
-    mutating func due(_ now: Double) -> [[UInt8]] {
-        var ready: [[UInt8]] = []
-        while let first = items.first, first.time <= now {
-            ready.append(first.bytes)
-            items.removeFirst()
-        }
-        return ready
+        let draws = ReleaseStage.Draws(duplicate: duplicateDraw, reorder: reorderDraw, jitter: jitterDraw)
+        return releases.release(from: now, impairment, draws, counting: &counters)
     }
 }
 
@@ -172,10 +130,10 @@ final class RelayLoop: @unchecked Sendable {
     /// Runs until finished. `waitReadable(seconds)` waits for input; `read()` returns the
     /// packets to impair (taking care of any that pass unimpaired); `forward` sends one on.
     func run(waitReadable: (Double) -> Bool, read: () -> [[UInt8]], forward: ([UInt8]) -> Void) {
-        var queue = ReleaseQueue()
+        var queue = TimedQueue()
         while true {
             let now = Clock.now
-            for packet in queue.due(now) { forward(packet) }
+            while let packet = queue.popDue(now) { forward(packet) }
             // Stop only when nothing waits in the queue or, unread, in the socket or device.
             if stopping.load(ordering: .acquiring) && queue.isEmpty && !waitReadable(0) { break }
             let wait = queue.nextTime.map { max(0, min($0 - now, 0.05)) } ?? 0.05
