@@ -36,13 +36,9 @@ public struct HTTPProbe {
             target: target, timeout: timeout, resources: resources, sentinel: Self.readSentinel(sentinel),
             parallelClients: 50)
         let selected = Self.checks.filter { only.isEmpty || only.contains($0.group) }
-        let outcome = ProbeRunner.run(selected, evidence: evidence, capture: capture, progress: progress) {
-            check, done in
-            if let lastFailed = done.lastFailed, !context.serverAnswers() {
-                return .skip("the server stopped answering (after \(lastFailed))")
-            }
-            return check.run(context)
-        }
+        let outcome = ProbeRunner.run(
+            selected, on: context, evidence: evidence, capture: capture, progress: progress
+        ) { $0.serverAnswers() ? nil : "the server stopped answering" }
         var report = ProbeReport(
             target: "http://\(target.authority)\(target.target)", results: outcome.results,
             model: ConcurrencyChecks.model(

@@ -1,32 +1,8 @@
 import Sockets
 
-/// A check's fixed words, as the runner needs them to order it and to build its result; both
-/// `ProbeCheck` (HTTP) and `StreamCheck` (echo, chat, upload) are one.
-protocol DeclaredCheck {
-    var id: String { get }
-    var group: ProbeGroup { get }
-    var title: String { get }
-    var expected: String { get }
-    var why: String { get }
-    var required: Bool { get }
-    /// Runs after the others (see `ProbeCheck.destructive`).
-    var destructive: Bool { get }
-}
-
-extension ProbeCheck: DeclaredCheck {}
-extension StreamCheck: DeclaredCheck {}
-
 /// What `probe http` and `probe echo|chat|upload` share: the checks run in order (the destructive
 /// ones last), each timed, and afterwards every failure gets its frames from the one capture.
 enum ProbeRunner {
-    /// What the checks decided so far, for a check's "run or skip" decision.
-    struct Progress {
-        /// The results decided so far, by check id.
-        var results: [String: ProbeResult] = [:]
-        /// The id of the last check that failed: after one, the server may be gone.
-        var lastFailed: String?
-    }
-
     /// The results in the order the checks were declared, with the frames of the failures.
     struct Outcome {
         var results: [ProbeResult]
@@ -42,30 +18,39 @@ enum ProbeRunner {
         probe.close()
     }
 
-    /// Runs `selected` (in declared order) with `decide`, which runs a check or says why it is
-    /// skipped; `progress` sees each result as it is decided (in running order). `evidence` nil:
-    /// no frames, and `capture` says whether that was asked for (the note differs).
-    static func run<Check: DeclaredCheck>(
-        _ selected: [Check], evidence: ProbeEvidence?, capture: Bool, progress: (ProbeResult) -> Void,
-        decide: (Check, Progress) -> ProbeOutcome
+    /// Runs `selected` on `context`, in declared order but the destructive ones last. A check is
+    /// skipped when one it `needs` did not pass, or when, after a failure, `gone` says how the
+    /// server went away (nil: it is still there). `progress` sees each result as it is decided (in
+    /// running order). `evidence` nil: no frames, and `capture` says whether they were asked for.
+    static func run<Context>(
+        _ selected: [DeclaredCheck<Context>], on context: Context, evidence: ProbeEvidence?, capture: Bool,
+        progress: (ProbeResult) -> Void, gone: (Context) -> String?
     ) -> Outcome {
         let order = selected.filter { !$0.destructive } + selected.filter(\.destructive)
-        var state = Progress()
+        var results: [String: ProbeResult] = [:]
         var windows: [String: (Double, Double)] = [:]
+        var lastFailed: String?
         for check in order {
             let started = Clock.wall, startedMonotonic = Clock.now
-            let outcome = decide(check, state)
+            let outcome: ProbeOutcome
+            if let needed = check.needs, let status = results[needed]?.status, status != .passed {
+                outcome = .skip("needs \(needed), which \(status == .failed ? "failed" : "was skipped")")
+            } else if let lastFailed, let gone = gone(context) {
+                outcome = .skip("\(gone) (after \(lastFailed))")
+            } else {
+                outcome = check.run(context)
+            }
             var result = ProbeResult(
                 id: check.id, group: check.group, title: check.title,
                 status: outcome.passed.map { $0 ? .passed : .failed } ?? .skipped, required: check.required,
                 expected: check.expected, observed: outcome.observed, why: check.why, exchanges: outcome.exchanges)
             result.seconds = Clock.now - startedMonotonic
-            if result.status == .failed { state.lastFailed = check.id }
+            if result.status == .failed { lastFailed = check.id }
             windows[check.id] = (started, Clock.wall)
-            state.results[check.id] = result
+            results[check.id] = result
             progress(result)
         }
-        var ordered = selected.compactMap { state.results[$0.id] }
+        var ordered = selected.compactMap { results[$0.id] }
         guard let evidence else {
             return Outcome(
                 results: ordered,

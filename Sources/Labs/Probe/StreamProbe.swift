@@ -57,17 +57,9 @@ public struct StreamProbe {
         let selected = Self.checks(group).filter {
             only.isEmpty || only.contains(String($0.id.dropFirst(group.rawValue.count + 1)))
         }
-        let outcome = ProbeRunner.run(selected, evidence: evidence, capture: capture, progress: progress) {
-            check, done in
-            if let needed = check.needs, let status = done.results[needed]?.status, status != .passed {
-                // A check built on another (framing on broadcast) says nothing new when that one failed.
-                return .skip("needs \(needed), which \(status == .failed ? "failed" : "was skipped")")
-            }
-            if let lastFailed = done.lastFailed, !context.serverAccepts() {
-                return .skip("the server stopped accepting connections (after \(lastFailed))")
-            }
-            return check.run(context)
-        }
+        let outcome = ProbeRunner.run(
+            selected, on: context, evidence: evidence, capture: capture, progress: progress
+        ) { $0.serverAccepts() ? nil : "the server stopped accepting connections" }
         var report = ProbeReport(
             target: target, results: outcome.results,
             model: group == .echo
@@ -84,21 +76,8 @@ public struct StreamProbe {
     }
 }
 
-/// A check of a plain TCP server, as declared: its fixed words and the code that runs it.
-struct StreamCheck: Sendable {
-    var id: String
-    var group: ProbeGroup
-    var title: String
-    var expected: String
-    var why: String
-    var required = true
-    /// Runs after the others: it may bring a fragile server down (see `ProbeCheck.destructive`).
-    var destructive = false
-    /// A check this one builds on: when that one did not pass, this one is skipped, so one flaw
-    /// is reported once (chat framing cannot be judged when nothing reaches the others).
-    var needs: String?
-    var run: @Sendable (StreamContext) -> ProbeOutcome
-}
+/// A check of a plain TCP server (echo, chat, upload).
+typealias StreamCheck = DeclaredCheck<StreamContext>
 
 /// What every stream check needs: where the server is and how long to wait.
 final class StreamContext {
