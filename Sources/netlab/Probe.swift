@@ -13,6 +13,25 @@ struct Probe: ParsableCommand {
         abstract: "Grade your own server: run checks against it and show the wire evidence of each failure.",
         subcommands: [ProbeHTTP.self, ProbeClient.self, ProbeEcho.self, ProbeChat.self, ProbeUpload.self]
     )
+
+    /// Every probe's --timeout: long enough for a slow server, short enough that a hang is seen.
+    static func validate(timeout: Double) throws {
+        if timeout <= 0 || timeout > 120 { throw ValidationError("--timeout must be between 0 and 120 seconds") }
+    }
+
+    /// Prints a probe's report (JSON, or text coloured on a terminal unless NO_COLOR is set);
+    /// exit status 1 when a required check failed.
+    static func printReport(_ report: ProbeReport, json: Bool) throws {
+        var out = TextBuffer()
+        if json {
+            out.append(string: ProbeJSON.render(report))
+        } else {
+            let colour = Console.stdoutIsTerminal && getenv("NO_COLOR").map({ String(cString: $0).isEmpty }) ?? true
+            out.append(string: ProbeText(colour: colour).render(report))
+        }
+        _ = Console.write(&out)
+        if !report.allRequiredPassed { throw ExitCode(1) }
+    }
 }
 
 extension ProbeGroup: ExpressibleByArgument {
@@ -74,7 +93,7 @@ struct ProbeHTTP: ParsableCommand {
     var noCapture = false
 
     func validate() throws {
-        if timeout <= 0 || timeout > 120 { throw ValidationError("--timeout must be between 0 and 120 seconds") }
+        try Probe.validate(timeout: timeout)
         if let other = only.first(where: { !ProbeGroup.httpGroups.contains($0) }) {
             throw ValidationError("'\(other.rawValue)' is `netlab probe \(other.rawValue)`, not a group of probe http")
         }
@@ -94,16 +113,7 @@ struct ProbeHTTP: ParsableCommand {
         probe.large = large
         probe.sentinel = sentinel
         probe.capture = !noCapture
-        let report = try probe.run()
-        var out = TextBuffer()
-        if json {
-            out.append(string: ProbeJSON.render(report))
-        } else {
-            let colour = Console.stdoutIsTerminal && getenv("NO_COLOR").map({ String(cString: $0).isEmpty }) ?? true
-            out.append(string: ProbeText(colour: colour).render(report))
-        }
-        _ = Console.write(&out)
-        if !report.allRequiredPassed { throw ExitCode(1) }
+        try Probe.printReport(probe.run(), json: json)
     }
 }
 
@@ -143,21 +153,12 @@ struct ProbeClient: ParsableCommand {
         if command.isEmpty {
             throw ValidationError("give the client command after --, e.g. -- python3 client.py {url}")
         }
-        if timeout <= 0 || timeout > 120 { throw ValidationError("--timeout must be between 0 and 120 seconds") }
+        try Probe.validate(timeout: timeout)
     }
 
     func run() throws {
         var probe = ClientProbe(command: command)
         probe.timeout = timeout
-        let report = try probe.run()
-        var out = TextBuffer()
-        if json {
-            out.append(string: ProbeJSON.render(report))
-        } else {
-            let colour = Console.stdoutIsTerminal && getenv("NO_COLOR").map({ String(cString: $0).isEmpty }) ?? true
-            out.append(string: ProbeText(colour: colour).render(report))
-        }
-        _ = Console.write(&out)
-        if !report.allRequiredPassed { throw ExitCode(1) }
+        try Probe.printReport(probe.run(), json: json)
     }
 }

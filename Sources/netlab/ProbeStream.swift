@@ -1,11 +1,5 @@
 import ArgumentParser
-import Inspect
 import Labs
-import Sockets
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// What `probe echo`, `probe chat` and `probe upload` share with each other and with `probe http`:
 /// the target, --json, --only (a check's short name here), --timeout, --no-capture.
@@ -29,7 +23,7 @@ struct StreamProbeOptions: ParsableArguments {
     var noCapture = false
 
     func validate(for group: ProbeGroup) throws {
-        if timeout <= 0 || timeout > 120 { throw ValidationError("--timeout must be between 0 and 120 seconds") }
+        try Probe.validate(timeout: timeout)
         if port == 0 { throw ValidationError("give the server's port (not 0)") }
         let names = StreamProbe.checkNames(group)
         if let unknown = only.first(where: { !names.contains($0) }) {
@@ -45,16 +39,7 @@ struct StreamProbeOptions: ParsableArguments {
         probe.only = Set(only)
         probe.capture = !noCapture
         probe.nickname = nickname
-        let report = try probe.run()
-        var out = TextBuffer()
-        if json {
-            out.append(string: ProbeJSON.render(report))
-        } else {
-            let colour = Console.stdoutIsTerminal && getenv("NO_COLOR").map({ String(cString: $0).isEmpty }) ?? true
-            out.append(string: ProbeText(colour: colour).render(report))
-        }
-        _ = Console.write(&out)
-        if !report.allRequiredPassed { throw ExitCode(1) }
+        try Probe.printReport(probe.run(), json: json)
     }
 }
 

@@ -29,62 +29,22 @@ public struct HTTPProbe {
 
     /// Runs the checks; `progress` sees each result as it is decided (in running order).
     public func run(progress: (ProbeResult) -> Void = { _ in }) throws(SocketError) -> ProbeReport {
-        // A server that is not there is the user's mistake, not a failed check.
-        do {
-            let probe = try Socket.connect(host: target.host, port: target.port, timeout: timeout)
-            probe.close()
-        }
+        try ProbeRunner.requireListener(host: target.host, port: target.port, timeout: timeout)
         let evidence = capture ? ProbeEvidence.start(target: target) : nil
         let resources = ProbeDiscovery.discover(target, timeout: timeout, large: large)
         let context = ProbeContext(
             target: target, timeout: timeout, resources: resources, sentinel: Self.readSentinel(sentinel),
             parallelClients: 50)
         let selected = Self.checks.filter { only.isEmpty || only.contains($0.group) }
-        let order = selected.filter { !$0.destructive } + selected.filter(\.destructive)
-        var results: [String: ProbeResult] = [:]
-        var windows: [String: (Double, Double)] = [:]
-        var lastFailed: String?
-        for check in order {
-            let started = Clock.wall, startedMonotonic = Clock.now
-            var outcome: ProbeOutcome
-            if let lastFailed, !context.serverAnswers() {
-                outcome = .skip("the server stopped answering (after \(lastFailed))")
-            } else {
-                outcome = check.run(context)
-            }
-            var result = ProbeResult(
-                id: check.id, group: check.group, title: check.title,
-                status: outcome.passed.map { $0 ? .passed : .failed } ?? .skipped, required: check.required,
-                expected: check.expected, observed: outcome.observed, why: check.why, exchanges: outcome.exchanges)
-            result.seconds = Clock.now - startedMonotonic
-            if result.status == .failed { lastFailed = check.id }
-            windows[check.id] = (started, Clock.wall)
-            results[check.id] = result
-            progress(result)
-        }
-        var ordered = selected.compactMap { results[$0.id] }
-        var captureNote: String?
-        if let evidence {
-            let frames = evidence.stop()
-            for index in ordered.indices where ordered[index].status == .failed {
-                let ports = Set(ordered[index].exchanges.map(\.localPort).filter { $0 != 0 })
-                guard let window = windows[ordered[index].id] else { continue }
-                let (lines, ladder) = evidence.render(frames, ports: ports, from: window.0, to: window.1)
-                ordered[index].frames = lines
-                ordered[index].ladder = ladder
-            }
-        } else {
-            captureNote =
-                capture
-                ? "no frames: live capture needs root or CAP_NET_RAW (the bytes are shown; run with sudo for the packets)"
-                : "no frames (--no-capture)"
-        }
+        let outcome = ProbeRunner.run(
+            selected, on: context, evidence: evidence, capture: capture, progress: progress
+        ) { $0.serverAnswers() ? nil : "the server stopped answering" }
         var report = ProbeReport(
-            target: "http://\(target.authority)\(target.target)", results: ordered,
+            target: "http://\(target.authority)\(target.target)", results: outcome.results,
             model: ConcurrencyChecks.model(
-                idle: results[ConcurrencyChecks.idleClient.id]?.status,
-                parallel: results[ConcurrencyChecks.parallel.id]?.status),
-            captureNote: captureNote)
+                idle: outcome.status(ConcurrencyChecks.idleClient.id),
+                parallel: outcome.status(ConcurrencyChecks.parallel.id)),
+            captureNote: outcome.captureNote)
         report.resources["file"] = resources.file ?? "none found (using /)"
         report.resources["directory"] = resources.directory
         report.resources["large"] =

@@ -2,7 +2,8 @@ import Inspect
 import Sockets
 
 /// A check as declared: its fixed words, and the code that runs it against the server.
-struct ProbeCheck: Sendable {
+/// `Context` is what that code is given: `ProbeContext` (HTTP) or `StreamContext` (plain TCP).
+struct DeclaredCheck<Context>: Sendable {
     var id: String
     var group: ProbeGroup
     var title: String
@@ -12,8 +13,14 @@ struct ProbeCheck: Sendable {
     /// Checks that may bring a fragile server down run after all the others, so one crash
     /// is reported once, by the check that caused it, instead of failing everything after it.
     var destructive = false
-    var run: @Sendable (ProbeContext) -> ProbeOutcome
+    /// A check this one builds on: when that one did not pass, this one is skipped, so one flaw
+    /// is reported once (chat framing cannot be judged when nothing reaches the others).
+    var needs: String?
+    var run: @Sendable (Context) -> ProbeOutcome
 }
+
+/// A check of an HTTP server.
+typealias ProbeCheck = DeclaredCheck<ProbeContext>
 
 /// What running a check found. `passed` nil: skipped (the reason in `observed`).
 struct ProbeOutcome {

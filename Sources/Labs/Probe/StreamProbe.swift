@@ -48,11 +48,7 @@ public struct StreamProbe {
     var target: String { host.contains(":") ? "[\(host)] \(port)" : "\(host) \(port)" }
 
     public func run(progress: (ProbeResult) -> Void = { _ in }) throws(SocketError) -> ProbeReport {
-        // A server that is not there is the user's mistake, not a failed check.
-        do {
-            let probe = try Socket.connect(host: host, port: port, timeout: timeout)
-            probe.close()
-        }
+        try ProbeRunner.requireListener(host: host, port: port, timeout: timeout)
         let evidence =
             capture
             ? (try? HTTPURL.parse(host.contains(":") ? "http://[\(host)]:\(port)/" : "http://\(host):\(port)/"))
@@ -61,55 +57,16 @@ public struct StreamProbe {
         let selected = Self.checks(group).filter {
             only.isEmpty || only.contains(String($0.id.dropFirst(group.rawValue.count + 1)))
         }
-        let order = selected.filter { !$0.destructive } + selected.filter(\.destructive)
-        var results: [String: ProbeResult] = [:]
-        var windows: [String: (Double, Double)] = [:]
-        var lastFailed: String?
-        for check in order {
-            let started = Clock.wall, startedMonotonic = Clock.now
-            var outcome: ProbeOutcome
-            if let needed = check.needs, let status = results[needed]?.status, status != .passed {
-                // A check built on another (framing on broadcast) says nothing new when that one failed.
-                outcome = .skip("needs \(needed), which \(status == .failed ? "failed" : "was skipped")")
-            } else if let lastFailed, !context.serverAccepts() {
-                outcome = .skip("the server stopped accepting connections (after \(lastFailed))")
-            } else {
-                outcome = check.run(context)
-            }
-            var result = ProbeResult(
-                id: check.id, group: check.group, title: check.title,
-                status: outcome.passed.map { $0 ? .passed : .failed } ?? .skipped, required: check.required,
-                expected: check.expected, observed: outcome.observed, why: check.why, exchanges: outcome.exchanges)
-            result.seconds = Clock.now - startedMonotonic
-            if result.status == .failed { lastFailed = check.id }
-            windows[check.id] = (started, Clock.wall)
-            results[check.id] = result
-            progress(result)
-        }
-        var ordered = selected.compactMap { results[$0.id] }
-        var captureNote: String?
-        if let evidence {
-            let frames = evidence.stop()
-            for index in ordered.indices where ordered[index].status == .failed {
-                let ports = Set(ordered[index].exchanges.map(\.localPort).filter { $0 != 0 })
-                guard let window = windows[ordered[index].id] else { continue }
-                let (lines, ladder) = evidence.render(frames, ports: ports, from: window.0, to: window.1)
-                ordered[index].frames = lines
-                ordered[index].ladder = ladder
-            }
-        } else {
-            captureNote =
-                capture
-                ? "no frames: live capture needs root or CAP_NET_RAW (the bytes are shown; run with sudo for the packets)"
-                : "no frames (--no-capture)"
-        }
+        let outcome = ProbeRunner.run(
+            selected, on: context, evidence: evidence, capture: capture, progress: progress
+        ) { $0.serverAccepts() ? nil : "the server stopped accepting connections" }
         var report = ProbeReport(
-            target: target, results: ordered,
+            target: target, results: outcome.results,
             model: group == .echo
                 ? EchoProbeChecks.model(
-                    silent: results[EchoProbeChecks.silentClient.id]?.status,
-                    parallel: results[EchoProbeChecks.parallel.id]?.status) : "",
-            captureNote: captureNote)
+                    silent: outcome.status(EchoProbeChecks.silentClient.id),
+                    parallel: outcome.status(EchoProbeChecks.parallel.id)) : "",
+            captureNote: outcome.captureNote)
         report.command = group.rawValue
         if group == .chat {
             report.resources["server"] =
@@ -119,21 +76,8 @@ public struct StreamProbe {
     }
 }
 
-/// A check of a plain TCP server, as declared: its fixed words and the code that runs it.
-struct StreamCheck: Sendable {
-    var id: String
-    var group: ProbeGroup
-    var title: String
-    var expected: String
-    var why: String
-    var required = true
-    /// Runs after the others: it may bring a fragile server down (see `ProbeCheck.destructive`).
-    var destructive = false
-    /// A check this one builds on: when that one did not pass, this one is skipped, so one flaw
-    /// is reported once (chat framing cannot be judged when nothing reaches the others).
-    var needs: String?
-    var run: @Sendable (StreamContext) -> ProbeOutcome
-}
+/// A check of a plain TCP server (echo, chat, upload).
+typealias StreamCheck = DeclaredCheck<StreamContext>
 
 /// What every stream check needs: where the server is and how long to wait.
 final class StreamContext {
