@@ -72,6 +72,37 @@ final class EventWorkersTests: XCTestCase {
         XCTAssertEqual(perLoop.reduce(0, +), 4 * perThread, summary)
     }
 
+    /// `--max-connections` counts every loop's connections together, in both accept modes: with
+    /// three loops and a limit of 6, six idle connections are held wherever they landed (one
+    /// loop may hold them all), the seventh gets 503, and a place freed anywhere is taken again.
+    func testTheConnectionLimitIsForTheWholeServer() throws {
+        let site = try SiteDirectory()
+        for mode in ["shared", "reuseport"] {
+            let server = try ServerProcess([
+                "server", "http", "--root", site.path, "--port", "0", "--workers", "3", "--accept", mode,
+                "--max-connections", "6", "--quiet",
+            ])
+            var held: [Socket] = []
+            for _ in 0..<6 { held.append(try Socket.connect(host: "127.0.0.1", port: server.port, timeout: 2)) }
+            Thread.sleep(forTimeInterval: 0.3)
+            let seventh = try RawClient.exchange(port: server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", readFor: 3)
+            XCTAssertEqual(RawClient.status(seventh), 503, "\(mode): \(seventh)")
+            // Every held connection is still served (none was refused to make room).
+            try held[5].sendAll(Array("GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+            let response = try RawClient.readAll(held[5], seconds: 5, responses: 1, methods: ["GET"])
+            XCTAssertEqual(RawClient.status(response), 200, "\(mode): \(response)")
+            held[0].close()
+            Thread.sleep(forTimeInterval: 0.5)
+            let later = try RawClient.exchange(
+                port: server.port, "GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            XCTAssertEqual(RawClient.status(later), 200, "\(mode): \(later)")
+            for socket in held { socket.close() }
+            XCTAssertEqual(server.stop(), 0)
+            let summary = try XCTUnwrap(server.errors.snapshot.map(\.1).last { $0.hasPrefix("stopped:") })
+            XCTAssertTrue(summary.contains(", 1 turned away (503)"), "\(mode): \(summary)")
+        }
+    }
+
     /// Clients that vanish mid-download or reset mid-request, spread over every loop by the
     /// kernel: each loop counts its own and goes on serving; nothing leaks.
     func testEveryLoopSurvivesClientsThatVanish() throws {

@@ -44,7 +44,7 @@ extension HTTPServer {
     /// calling thread runs the first loop.
     func runEvents(_ shouldStop: @escaping @Sendable () -> Bool) throws(SocketError) -> Summary {
         guard workers > 1 else {
-            var loop = try EventLoop(server: self, listener: listener, share: 1)
+            var loop = try EventLoop(server: self, listener: listener)
             return try loop.run(shouldStop)
         }
         let results = Mutex<[Result<Summary, SocketError>]>([])
@@ -53,7 +53,7 @@ extension HTTPServer {
         for extra in others {
             let started = Threads.detach(stackSize: 1 << 20) { [self] in
                 let result = Result { () throws(SocketError) -> Summary in
-                    var loop = try EventLoop(server: self, listener: extra, share: workers)
+                    var loop = try EventLoop(server: self, listener: extra)
                     return try loop.run(shouldStop)
                 }
                 results.withLock { $0.append(result) }
@@ -67,7 +67,7 @@ extension HTTPServer {
         var summary = Summary()
         var first: Result<Summary, SocketError>
         do throws(SocketError) {
-            var loop = try EventLoop(server: self, listener: listener, share: workers)
+            var loop = try EventLoop(server: self, listener: listener)
             first = .success(try loop.run(shouldStop))
         } catch {
             first = .failure(error)
@@ -83,8 +83,6 @@ extension HTTPServer {
 struct EventLoop {
     let server: HTTPServer
     let listener: Socket
-    /// This loop's part of `maxConnections` (the limit is for the whole server).
-    let maxConnections: Int
     let epoll: Epoll
     var connections = DescriptorTable<EventConnection>()
     var summary = HTTPServer.Summary()
@@ -92,10 +90,9 @@ struct EventLoop {
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     let cache = FileCache()
 
-    init(server: HTTPServer, listener: Socket, share workers: Int) throws(SocketError) {
+    init(server: HTTPServer, listener: Socket) throws(SocketError) {
         self.server = server
         self.listener = listener
-        maxConnections = max(1, (server.limits.maxConnections + workers - 1) / workers)
         epoll = try Epoll(capacity: 512)
     }
 
@@ -138,7 +135,10 @@ struct EventLoop {
             }
             guard let (socket, peer) = accepted else { return }
             summary.connections += 1
-            if connections.count >= maxConnections {
+            // The limit is for the whole server, whichever loop took the connection: a loop may
+            // take most of them (a shared listener wakes whichever loop is idle).
+            if server.openEventConnections.add(1, ordering: .relaxed).oldValue >= server.limits.maxConnections {
+                server.openEventConnections.subtract(1, ordering: .relaxed)
                 summary.refused += 1
                 server.refuse(socket, peer: peer)
                 continue
@@ -151,6 +151,7 @@ struct EventLoop {
             do {
                 try epoll.add(socket.descriptor, .readable)
             } catch {
+                server.openEventConnections.subtract(1, ordering: .relaxed)
                 continue
             }
             connections.insert(connection, at: socket.descriptor)
@@ -331,6 +332,7 @@ struct EventLoop {
     private mutating func close(_ connection: EventConnection, clientGone: Bool = false) {
         let descriptor = connection.socket.descriptor
         guard connections.remove(descriptor) != nil else { return }
+        server.openEventConnections.subtract(1, ordering: .relaxed)
         if clientGone { summary.clientsGone += 1 }
         epoll.remove(descriptor)
         connection.socket.close()

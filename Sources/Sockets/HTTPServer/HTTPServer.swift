@@ -35,6 +35,8 @@ public final class HTTPServer: Sendable {
     public let acceptMode: AcceptMode
     /// Event loops (threads) of the events model; 1 for the other models.
     public let workers: Int
+    /// Connections open in all event loops together, against `limits.maxConnections`.
+    let openEventConnections = Atomic<Int>(0)
     public let files: StaticFiles
     public let model: ServerModel
     public let limits: ServerLimits
