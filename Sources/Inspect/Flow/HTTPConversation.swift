@@ -43,8 +43,8 @@ public struct HTTPConversation {
 
     public let stream: Int
     private var sides: [Side] = [.undecided([]), .undecided([])]
-    /// Each side's parser, changed in place (never copied out: its buffers then grow in place).
-    /// (Only ever changed through `parsers[side]!`, in place: reading it into a local copies it.)
+    /// Each side's parser, only ever used through `parsers[side]!` so it changes in place:
+    /// reading it into a local would copy it, and its buffers would be copied on the next append.
     private var parsers: [HTTPParser?] = [nil, nil]
     /// Each side's parser kind, kept apart so asking it copies nothing.
     private var kinds: [HTTPParser.Kind?] = [nil, nil]
