@@ -20,11 +20,13 @@ struct ServerHTTP: ParsableCommand {
                        core, then parallelism (并行) across cores
 
             How several loops take new connections (--accept):
-              shared     one listening socket in every loop's epoll set (EPOLLEXCLUSIVE, as
-                         nginx does): the kernel wakes one waiting loop, so an idle loop takes
-                         the next connection (the default)
-              reuseport  a listener per loop on the same port (SO_REUSEPORT): the kernel spreads
-                         connections by a hash of their addresses, evenly, busy loop or not
+              shared     one listening socket in every loop's epoll set
+                         (EPOLLEXCLUSIVE, as nginx does): the kernel wakes one
+                         waiting loop, so an idle loop takes the next
+                         connection (the default)
+              reuseport  a listener per loop on the same port (SO_REUSEPORT):
+                         the kernel spreads connections by a hash of their
+                         addresses, evenly, busy loop or not
 
             Files get Content-Type, Content-Length and Last-Modified; directories serve
             index.html or a listing; HEAD, keep-alive, If-Modified-Since (304) and single
