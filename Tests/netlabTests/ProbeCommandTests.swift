@@ -10,7 +10,7 @@ import XCTest
 final class ProbeCommandTests: XCTestCase {
     func testJSONReportOfAFlawedServerAndExitStatus() throws {
         let site = try ProbeTests.Site()
-        let server = try ProbeTests.StudentServer(root: site.root, flaw: "traversal")
+        let server = try ProbeTests.studentServer(root: site.root, flaw: "traversal")
         defer { server.stop() }
         let url = "http://127.0.0.1:\(server.port)/"
         let result = try Harness.run(
@@ -108,7 +108,7 @@ final class ProbeCommandTests: XCTestCase {
     func testFailedCheckCarriesFramesWhenCapturing() throws {
         try Harness.requireLiveCapture()
         let site = try ProbeTests.Site()
-        let server = try ProbeTests.StudentServer(root: site.root, flaw: "bare-lf")
+        let server = try ProbeTests.studentServer(root: site.root, flaw: "bare-lf")
         defer { server.stop() }
         var probe = HTTPProbe(target: try HTTPURL.parse("http://127.0.0.1:\(server.port)/"))
         probe.timeout = 4

@@ -37,44 +37,9 @@ final class ProbeTests: XCTestCase {
         deinit { try? FileManager.default.removeItem(at: base) }
     }
 
-    /// The Python fixture server (standard library only) with one flaw, on an ephemeral loopback port.
-    final class StudentServer {
-        let process = Process()
-        let output = LineCollector()
-        let errors = LineCollector()
-        private(set) var port: UInt16 = 0
-
-        init(root: URL, flaw: String) throws {
-            guard let python = ProbeTests.python else { throw XCTSkip("SKIPPED: no python3 for the fixture servers") }
-            let script = Harness.root.appendingPathComponent("Tests/ProbeFixtures/student_http_server.py")
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = [script.path, root.path, "--flaw", flaw]
-            process.standardInput = FileHandle.nullDevice
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            output.attach(out)
-            errors.attach(err)
-            try process.run()
-            // Python starts slowly on a loaded machine.
-            guard output.wait(until: Date() + 20, { $0.contains { $0.1.hasPrefix("READY ") } }),
-                let line = output.snapshot.first(where: { $0.1.hasPrefix("READY ") })?.1,
-                let port = UInt16(line.dropFirst(6))
-            else {
-                stop()
-                throw HarnessError("the fixture server (\(flaw)) did not start: \(errors.snapshot.map(\.1))")
-            }
-            self.port = port
-        }
-
-        func stop() {
-            if process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
-            }
-        }
-
-        deinit { stop() }
+    /// The Python HTTP fixture server with one flaw, on an ephemeral loopback port.
+    static func studentServer(root: URL, flaw: String) throws -> FixtureServer {
+        try FixtureServer("student_http_server.py", [root.path, "--flaw", flaw])
     }
 
     static var python: String? {
@@ -155,7 +120,7 @@ final class ProbeTests: XCTestCase {
         let site = try Site()
         var failures: [String] = []
         for test in Self.cases {
-            let server = try StudentServer(root: site.root, flaw: test.flaw)
+            let server = try Self.studentServer(root: site.root, flaw: test.flaw)
             defer { server.stop() }
             let report = try probe(port: server.port, site: site)
             let failed = Set(report.failedIDs)
