@@ -206,6 +206,26 @@ final class StreamProbeTests: XCTestCase {
         XCTAssert(report.results.filter { $0.status == .passed }.allSatisfy { $0.frames.isEmpty })
     }
 
+    /// A long exchange's evidence keeps its first and its last frames (the FIN or RST that
+    /// ended it), and says how many it left out between them. (The half-close check's FIN once
+    /// fell among the frames cut from a list that kept only the first 40.)
+    func testLongEvidenceKeepsTheFirstAndTheLastFrames() {
+        for count in [0, 1, ProbeEvidence.maxLines - 1, ProbeEvidence.maxLines, ProbeEvidence.maxLines + 1, 5_000] {
+            let lines = (0..<count).map { "frame \($0)" }
+            let kept = ProbeEvidence.elided(lines, limit: ProbeEvidence.maxLines, noun: "frames")
+            guard count > ProbeEvidence.maxLines else {
+                XCTAssertEqual(kept, lines)
+                continue
+            }
+            XCTAssertEqual(kept.count, ProbeEvidence.maxLines + 1)
+            XCTAssertEqual(kept.first, "frame 0")
+            XCTAssertEqual(kept.last, "frame \(count - 1)")
+            XCTAssertEqual(kept.filter { $0.hasPrefix("frame") }.count, ProbeEvidence.maxLines)
+            let gap = ProbeEvidence.maxLines - ProbeEvidence.tailLines
+            XCTAssertEqual(kept[gap], "… \(count - ProbeEvidence.maxLines) more frames …")
+        }
+    }
+
     /// The probe's upload encoder against an independent receiver: seeded uploads (0–20,000
     /// bytes, cut into up to 8 pieces at random points, 1 ms apart) to the Python fixture, whose
     /// hashlib must agree with the probe's SHA-256 (it answers ok only then) and whose stored

@@ -7,8 +7,12 @@ import Sockets
 /// and as a ladder of the check's first connection.
 final class ProbeEvidence {
     let capture: BackgroundCapture
-    /// At most this many tcpdump lines per check (a large download has thousands).
+    /// At most this many tcpdump lines per check (a large download has thousands): the first
+    /// ones and the last ones, since a failure usually shows at the start (the handshake,
+    /// the request) or at the end (the FIN or RST that cut the exchange short).
     static let maxLines = 40
+    /// How many of `maxLines` are the last frames.
+    static let tailLines = 12
 
     private init(capture: BackgroundCapture) { self.capture = capture }
 
@@ -63,23 +67,29 @@ final class ProbeEvidence {
                     bytes, linkType: capture.linkType, wireLength: frame.wireLength, seconds: frame.seconds,
                     microseconds: frame.microseconds)
             }
-            if index < Self.maxLines { lines.append(String(line.string.dropLast())) }
+            lines.append(String(line.string.dropLast()))
             if let segment = result.segment, let observation = result.observation, observation.stream == 0 {
                 if ladder == nil { ladder = LadderDiagram(connection: analyzer.tracker.connection(0)) }
                 ladder?.add(segment, observation: observation, frame: index + 1, time: frame.time)
             }
         }
-        if chosen.count > Self.maxLines { lines.append("… \(chosen.count - Self.maxLines) more frames") }
+        lines = Self.elided(lines, limit: Self.maxLines, noun: "frames")
         var rows: [String] = []
         if let ladder {
             var out = TextBuffer()
             ladder.renderText(into: &out)
             rows = out.string.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             while rows.last?.isEmpty == true { rows.removeLast() }
-            if rows.count > Self.maxLines + 6 {
-                rows = Array(rows.prefix(Self.maxLines + 6)) + ["… \(rows.count - Self.maxLines - 6) more rows"]
-            }
+            rows = Self.elided(rows, limit: Self.maxLines + 6, noun: "rows")
         }
         return (lines, rows)
+    }
+
+    /// `lines` cut to `limit`: the first ones, a line saying how many were left out, and the
+    /// last `tailLines`.
+    static func elided(_ lines: [String], limit: Int, noun: String) -> [String] {
+        guard lines.count > limit else { return lines }
+        return Array(lines.prefix(limit - tailLines)) + ["… \(lines.count - limit) more \(noun) …"]
+            + Array(lines.suffix(tailLines))
     }
 }
