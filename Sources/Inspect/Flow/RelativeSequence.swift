@@ -12,12 +12,16 @@ public struct RelativeSequenceTable {
         static func == (a: Key, b: Key) -> Bool {
             a.src == b.src && a.dst == b.dst && a.ports == b.ports && a.isIPv6 == b.isIPv6
         }
+        /// One word for the key (equal keys, equal words).
+        var word: UInt64 {
+            let a = src.0 &* 0x9E37_79B9_7F4A_7C15 ^ src.1
+            let b = dst.0 &* 0xC2B2_AE3D_27D4_EB4F ^ dst.1
+            return a ^ (b << 29 | b >> 35) ^ UInt64(ports) &* 0x1656_67B1_9E37_79F9
+        }
         func hash(into hasher: inout Hasher) {
             // One word into the (seeded) hasher instead of five: this runs for every segment
             // with ACK, and equal keys still hash equal.
-            let a = src.0 &* 0x9E37_79B9_7F4A_7C15 ^ src.1
-            let b = dst.0 &* 0xC2B2_AE3D_27D4_EB4F ^ dst.1
-            hasher.combine(a ^ (b << 29 | b >> 35) ^ UInt64(ports) &* 0x1656_67B1_9E37_79F9)
+            hasher.combine(word)
         }
     }
     struct Bases {
@@ -36,6 +40,9 @@ public struct RelativeSequenceTable {
     }
 
     private var table: [Key: Bases] = [:]
+    /// The conversations seen last, in front of `table` (whose seeded hashing costs more than
+    /// the rest of the lookup): a slot per key's word, holding what `table` holds for it.
+    private var recent = [(key: Key, bases: Bases)?](repeating: nil, count: 256)
     /// An upper bound on remembered conversations, so a hostile capture cannot grow memory
     /// without limit; when reached, the table starts over (numbers may then print absolute).
     public var limit: Int
@@ -64,15 +71,29 @@ public struct RelativeSequenceTable {
             ? UInt32(destinationPort) << 16 | UInt32(sourcePort)
             : UInt32(sourcePort) << 16 | UInt32(destinationPort)
         let key = Key(src: a, dst: b, ports: ports, isIPv6: isIPv6)
-        if !isSYN, let bases = table[key] {
-            let printedSeq = reversed ? seq &- bases.ack : seq &- bases.seq
-            let printedAck = reversed ? ack &- bases.seq : ack &- bases.ack
-            return Adjusted(
-                seq: printedSeq, ack: printedAck, reversed: reversed, baseSeq: bases.seq, baseAck: bases.ack)
+        let slot = Int(truncatingIfNeeded: key.word >> 56)
+        if !isSYN {
+            var known: Bases?
+            if let entry = recent[slot], entry.key == key {
+                known = entry.bases
+            } else if let bases = table[key] {
+                recent[slot] = (key, bases)
+                known = bases
+            }
+            if let bases = known {
+                let printedSeq = reversed ? seq &- bases.ack : seq &- bases.seq
+                let printedAck = reversed ? ack &- bases.seq : ack &- bases.ack
+                return Adjusted(
+                    seq: printedSeq, ack: printedAck, reversed: reversed, baseSeq: bases.seq, baseAck: bases.ack)
+            }
         }
         let bases = reversed ? Bases(seq: ack &- 1, ack: seq) : Bases(seq: seq, ack: ack &- 1)
-        if table.count >= limit { table.removeAll(keepingCapacity: true) }
+        if table.count >= limit {
+            table.removeAll(keepingCapacity: true)
+            for index in recent.indices { recent[index] = nil }
+        }
         table[key] = bases
+        recent[slot] = (key, bases)
         return Adjusted(seq: seq, ack: ack, reversed: reversed, baseSeq: bases.seq, baseAck: bases.ack)
     }
 

@@ -53,6 +53,17 @@ extension TcpdumpPrinter {
         if view.count == 16 { out.append(ipv6: view) } else { out.append(ipv4: view) }
     }
 
+    /// `address.port`, as TCP and UDP lines write each end (IPv4 ends from the cache).
+    mutating func appendEndpoint(_ address: ByteView, port: UInt16, into out: inout TextBuffer) {
+        if address.count == 4 {
+            endpoints.append(address: address.be32(0)!, port: port, into: &out)
+        } else {
+            appendAddress(address, into: &out)
+            out.append(byte: UInt8(ascii: "."))
+            out.append(port)
+        }
+    }
+
     /// IPv4, as print-ip.c writes it.
     mutating func printIPv4(_ bytes: ByteView, length: Int, into out: inout TextBuffer) throws(Truncated) {
         layer = "ip"

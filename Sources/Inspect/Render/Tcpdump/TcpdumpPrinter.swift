@@ -10,12 +10,20 @@ public struct TcpdumpPrinter {
     /// Conversation table for relative sequence numbers (bounded).
     public var sequences = RelativeSequenceTable()
     /// Seconds east of UTC for a Unix time, so timestamps print in local time as tcpdump does.
-    public var utcOffset: (Int64) -> Int
+    public var utcOffset: (Int64) -> Int {
+        didSet { lastSecond = .min }
+    }
     /// Interface name for an index (LINUX_SLL2 prints it even without -e).
     public var interfaceName: (UInt32) -> String?
 
     /// The layer named in a truncation marker.
     var layer: StaticString = "ether"
+    /// Text of recent IPv4 endpoints.
+    var endpoints = EndpointTextCache()
+    /// The Unix second last printed and its `HH:MM:SS` in local time (packets come many to a
+    /// second: the clock and the time zone are worked out once per second).
+    var lastSecond = Int64.min
+    var lastClock: UInt64 = 0
 
     public init(
         verbosity: Int = 0, utcOffset: @escaping (Int64) -> Int = { _ in 0 },
@@ -57,15 +65,23 @@ public struct TcpdumpPrinter {
             out.append("[Error converting time] ")
             return
         }
-        let local = seconds + Int64(utcOffset(seconds))
-        var secondOfDay = local % 86_400
-        if secondOfDay < 0 { secondOfDay += 86_400 }
-        out.append(zeroPadded: UInt64(secondOfDay / 3600), width: 2)
-        out.append(byte: UInt8(ascii: ":"))
-        out.append(zeroPadded: UInt64(secondOfDay / 60 % 60), width: 2)
-        out.append(byte: UInt8(ascii: ":"))
-        out.append(zeroPadded: UInt64(secondOfDay % 60), width: 2)
-        out.append(byte: UInt8(ascii: "."))
+        if seconds != lastSecond {
+            let local = seconds + Int64(utcOffset(seconds))
+            var secondOfDay = local % 86_400
+            if secondOfDay < 0 { secondOfDay += 86_400 }
+            var clock = TextBuffer(capacity: 16)
+            clock.append(zeroPadded: UInt64(secondOfDay / 3600), width: 2)
+            clock.append(byte: UInt8(ascii: ":"))
+            clock.append(zeroPadded: UInt64(secondOfDay / 60 % 60), width: 2)
+            clock.append(byte: UInt8(ascii: ":"))
+            clock.append(zeroPadded: UInt64(secondOfDay % 60), width: 2)
+            lastClock = clock.withBytes { $0.loadUnaligned(as: UInt64.self) }
+            lastSecond = seconds
+        }
+        let target = out.reserve(9)
+        UnsafeMutableRawPointer(target).storeBytes(of: lastClock, as: UInt64.self)
+        target[8] = UInt8(ascii: ".")
+        out.commit(9)
         let fraction = UInt64(UInt32(truncatingIfNeeded: microseconds))
         if fraction > 999_999 { out.append(decimal: fraction) } else { out.append(zeroPadded: fraction, width: 6) }
         out.append(byte: UInt8(ascii: " "))

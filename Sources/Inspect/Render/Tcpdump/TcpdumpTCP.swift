@@ -14,13 +14,9 @@ extension TcpdumpPrinter {
         }
         let sourcePort = tcp.sourcePort, destinationPort = tcp.destinationPort
         if ip.headerProtocol == IPProtocol.tcp {
-            appendAddress(ip.source, into: &out)
-            out.append(".")
-            out.append(sourcePort)
+            appendEndpoint(ip.source, port: sourcePort, into: &out)
             out.append(" > ")
-            appendAddress(ip.destination, into: &out)
-            out.append(".")
-            out.append(destinationPort)
+            appendEndpoint(ip.destination, port: destinationPort, into: &out)
             out.append(": ")
         } else {
             out.append(sourcePort)
@@ -104,7 +100,17 @@ extension TcpdumpPrinter {
             out.append(", urg ")
             out.append(urgent)
         }
-        if headerLength > TCPHeader.minimumLength {
+        if headerLength == TCPHeader.minimumLength + 12, segment.count >= headerLength,
+            segment.be32(TCPHeader.minimumLength) == 0x0101_080A
+        {
+            // Nearly every segment of an established Linux connection: two no-ops and a
+            // timestamp, written directly (the loop below prints them the same way).
+            out.append(", options [nop,nop,TS val ")
+            out.append(segment.be32(TCPHeader.minimumLength + 4)!)
+            out.append(" ecr ")
+            out.append(segment.be32(TCPHeader.minimumLength + 8)!)
+            out.append("]")
+        } else if headerLength > TCPHeader.minimumLength {
             out.append(", options [")
             let bases = (reversed: reversed, seq: baseSeq, ack: baseAck)
             let ok = try printTCPOptions(

@@ -1,19 +1,17 @@
 /// UDP lines as print-udp.c writes them for ports it has no application decoder for.
 extension TcpdumpPrinter {
-    private func appendUDPAddresses(
+    private mutating func appendUDPAddresses(
         ip: IPContext, ports: (UInt16, UInt16)?, into out: inout TextBuffer
     ) {
         if ip.headerProtocol == IPProtocol.udp {
-            appendAddress(ip.source, into: &out)
             if let ports {
-                out.append(".")
-                out.append(ports.0)
-            }
-            out.append(" > ")
-            appendAddress(ip.destination, into: &out)
-            if let ports {
-                out.append(".")
-                out.append(ports.1)
+                appendEndpoint(ip.source, port: ports.0, into: &out)
+                out.append(" > ")
+                appendEndpoint(ip.destination, port: ports.1, into: &out)
+            } else {
+                appendAddress(ip.source, into: &out)
+                out.append(" > ")
+                appendAddress(ip.destination, into: &out)
             }
             out.append(": ")
         } else if let ports {
