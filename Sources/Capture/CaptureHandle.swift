@@ -155,7 +155,11 @@ public final class CaptureHandle {
     public func forEach(
         count: Int = 0, batchEnded: () -> Bool = { true }, _ handler: (CapturedPacket) -> Bool
     ) throws(CaptureError) -> StopReason {
-        try withoutActuallyEscaping(handler) { handler throws(CaptureError) -> StopReason in
+        if !isLive && readsAhead, let reader = FileReadAhead.start(pcap) {
+            defer { reader.stop() }
+            return try forEach(reader, count: count, batchEnded: batchEnded, handler)
+        }
+        return try withoutActuallyEscaping(handler) { handler throws(CaptureError) -> StopReason in
             var context = DispatchContext(pcap: pcap, handler: handler)
             return try withUnsafeMutablePointer(to: &context) { context throws(CaptureError) -> StopReason in
                 let user = UnsafeMutableRawPointer(context).assumingMemoryBound(to: UInt8.self)
@@ -185,6 +189,36 @@ public final class CaptureHandle {
                         throw .failed(message)
                     }
                 }
+            }
+        }
+    }
+
+    /// Whether a file is read on a second thread while the handler decodes (the default);
+    /// false reads it on the caller's thread.
+    public var readsAhead = true
+
+    /// `forEach` for a file read ahead: a batch of the reader's is a batch here.
+    private func forEach(
+        _ reader: FileReadAhead, count: Int, batchEnded: () -> Bool, _ handler: (CapturedPacket) -> Bool
+    ) throws(CaptureError) -> StopReason {
+        var seen = 0
+        while true {
+            let batch = reader.next()
+            defer { reader.release() }
+            for record in batch.records {
+                let packet = CapturedPacket(
+                    seconds: record.seconds, fraction: record.fraction, captureLength: record.captureLength,
+                    wireLength: record.wireLength,
+                    bytes: UnsafeRawBufferPointer(start: batch.bytes + record.offset, count: record.captureLength))
+                seen += 1
+                if !handler(packet) { return .handlerStopped }
+                if count > 0 && seen >= count { return .countReached }
+            }
+            if !batch.records.isEmpty && !batchEnded() { return .handlerStopped }
+            switch batch.end {
+            case nil: continue
+            case .endOfFile: return .endOfFile
+            case .failed(let message): throw .unreadableFile(source, message: message)
             }
         }
     }
