@@ -160,9 +160,19 @@ final class FileReadAhead: @unchecked Sendable {
 
     private func fill(_ batch: Batch) {
         batch.reset()
+        // Locals while reading (a class's stored properties are checked for exclusive access
+        // on every use), stored back at the end.
+        var records = batch.records
+        batch.records = []
+        var used = 0
+        var bytes = batch.bytes, capacity = batch.capacity
+        defer {
+            batch.records = records
+            batch.used = used
+        }
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
-        while batch.records.count < Self.batchPackets && batch.used < Self.batchBytes {
+        while records.count < Self.batchPackets && used < Self.batchBytes {
             let status = pcap_next_ex(pcap, &header, &data)
             guard status == 1, let header, let data else {
                 // A file read returns PCAP_ERROR_BREAK at its end (and after pcap_breakloop).
@@ -173,14 +183,19 @@ final class FileReadAhead: @unchecked Sendable {
             }
             let record = header.pointee
             let length = Int(record.caplen)
-            batch.makeRoom(length)
-            batch.bytes.advanced(by: batch.used).copyMemory(from: data, byteCount: length)
-            batch.records.append(
+            if used + length > capacity {
+                batch.used = used
+                batch.makeRoom(length)
+                bytes = batch.bytes
+                capacity = batch.capacity
+            }
+            bytes.advanced(by: used).copyMemory(from: data, byteCount: length)
+            records.append(
                 Record(
                     seconds: Int64(record.ts.tv_sec), fraction: Int(record.ts.tv_usec), captureLength: length,
-                    wireLength: Int(record.len), offset: batch.used))
+                    wireLength: Int(record.len), offset: used))
             // Keep each packet 8-byte aligned, as libpcap's own buffer keeps them.
-            batch.used += (length + 7) & ~7
+            used += (length + 7) & ~7
         }
     }
 

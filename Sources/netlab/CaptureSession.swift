@@ -89,45 +89,29 @@ final class CaptureSession {
         var drops = DropMonitor()
         let clock = ContinuousClock()
         let linkType = linkType, printing = printing, writer = writer, isLive = handle.isLive, view = view
-        let handle = handle, bufferKiB = bufferKiB
+        let handle = handle
         var packets = 0
         var readerGone = false
 
-        // Reads the kernel's counters (at most every 50 ms unless `now`), warns at most once a
-        // second, and from the first drop on treats holes in connections as the capture's.
-        func checkDrops(now: Bool = false) {
-            guard isLive, drops.pollIsDue(at: clock.now) || now, let statistics = handle.statistics() else { return }
-            if let count = drops.observe(kernelDropped: statistics.dropped, at: clock.now) {
-                Console.error(Self.dropWarning(count, bufferKiB: bufferKiB))
-            }
-            if drops.captureIsIncomplete && !completeness.captureLostPackets {
-                completeness.captureLostPackets = true
-                // Packets the kernel dropped never come back: holding the data behind a hole for
-                // a retransmission would make a connection's messages wait for its end (1 MiB of
-                // small requests is minutes of keep-alive traffic; even 8 KiB held most of a
-                // heavily lossy capture until Ctrl-C). So holes are given up at once: the data
-                // after one flows on, and the connection is marked "capture incomplete" anyway.
-                analyzer.tracker.limits.waitingBytesPerDirection = 0
-            }
-        }
-
         // Live: output leaves once per batch (one write for a kernel block of packets), so a
         // fast capture makes few system calls and a slow one still shows each packet within
-        // the block timeout. Files: once per 64 KiB. A local function, not a closure in a
-        // constant: only passed down (non-escaping), so the locals it shares with the packet
-        // handler need no run-time exclusivity checks on every packet.
-        func batchEnded() -> Bool {
-            if isLive {
-                writer?.flush()
-                if printing && out.count > 0 && !Console.write(&out) {
-                    readerGone = true
-                    return false
+        // the block timeout. Files: once per 64 KiB. Both closures are written in the call and
+        // call no local function that captures state (a local function capturing the locals
+        // boxed them all, and every packet paid for run-time exclusivity checks).
+        let stop = try handle.forEach(
+            count: count,
+            batchEnded: {
+                if isLive {
+                    writer?.flush()
+                    if printing && out.count > 0 && !Console.write(&out) {
+                        readerGone = true
+                        return false
+                    }
+                    checkDrops(drops: &drops, completeness: &completeness, analyzer: &analyzer, clock: clock)
                 }
-                checkDrops()
+                return true
             }
-            return true
-        }
-        let stop = try handle.forEach(count: count, batchEnded: batchEnded) { packet in
+        ) { packet in
             packets += 1
             writer?.write(packet)
             // Writing without --print decodes nothing: -w never waits on the decoder.
@@ -147,7 +131,10 @@ final class CaptureSession {
                     let sighting = completeness.note(observation)
                     if sighting != .noHole {
                         // The packets missing from this hole are already counted if the kernel dropped them.
-                        if !completeness.captureLostPackets { checkDrops(now: true) }
+                        if !completeness.captureLostPackets {
+                            checkDrops(
+                                now: true, drops: &drops, completeness: &completeness, analyzer: &analyzer, clock: clock)
+                        }
                         if sighting == .firstHole && completeness.captureLostPackets && view == .http {
                             let connection = analyzer.tracker.connection(observation.stream)
                             HTTPMessageLine.renderCaptureHole(
@@ -166,7 +153,7 @@ final class CaptureSession {
             }
             return true
         }
-        checkDrops(now: true)
+        checkDrops(now: true, drops: &drops, completeness: &completeness, analyzer: &analyzer, clock: clock)
         if printing && view != .packets {
             for message in analyzer.finish() {
                 renderHTTP(message, analyzer: &analyzer, completeness: completeness, into: &out)
@@ -177,6 +164,31 @@ final class CaptureSession {
         return Outcome(
             packets: packets, statistics: handle.statistics(), stop: stop,
             incompleteConnections: view == .packets ? 0 : completeness.incompleteStreams)
+    }
+
+    /// Reads the kernel's counters (at most every 50 ms unless `now`), warns at most once a
+    /// second, and from the first drop on treats holes in connections as the capture's. A
+    /// method taking the state inout, not a local function capturing it: the packet handler's
+    /// locals then stay unboxed, with no run-time exclusivity checks on every packet.
+    private func checkDrops(
+        now: Bool = false, drops: inout DropMonitor, completeness: inout CaptureCompleteness,
+        analyzer: inout CaptureAnalyzer, clock: ContinuousClock
+    ) {
+        guard handle.isLive, drops.pollIsDue(at: clock.now) || now, let statistics = handle.statistics() else {
+            return
+        }
+        if let count = drops.observe(kernelDropped: statistics.dropped, at: clock.now) {
+            Console.error(Self.dropWarning(count, bufferKiB: bufferKiB))
+        }
+        if drops.captureIsIncomplete && !completeness.captureLostPackets {
+            completeness.captureLostPackets = true
+            // Packets the kernel dropped never come back: holding the data behind a hole for
+            // a retransmission would make a connection's messages wait for its end (1 MiB of
+            // small requests is minutes of keep-alive traffic; even 8 KiB held most of a
+            // heavily lossy capture until Ctrl-C). So holes are given up at once: the data
+            // after one flows on, and the connection is marked "capture incomplete" anyway.
+            analyzer.tracker.limits.waitingBytesPerDirection = 0
+        }
     }
 
     /// The analysed views of one frame.

@@ -137,6 +137,35 @@ public struct TextBuffer: ~Copyable {
         commit(digits)
     }
 
+    /// Writes `value` in decimal at `target` (room for 10 bytes) and returns how many bytes
+    /// it wrote: two digits per division, each pair stored at once.
+    @inlinable @inline(__always)
+    public static func write(decimal value: UInt32, to target: UnsafeMutablePointer<UInt8>) -> Int {
+        let digits =
+            value < 100_000
+            ? (value < 10 ? 1 : value < 100 ? 2 : value < 1000 ? 3 : value < 10_000 ? 4 : 5)
+            : (value < 1_000_000
+                ? 6 : value < 10_000_000 ? 7 : value < 100_000_000 ? 8 : value < 1_000_000_000 ? 9 : 10)
+        let pairs = UnsafeRawPointer(digitPairs.utf8Start)
+        let raw = UnsafeMutableRawPointer(target)
+        var rest = value
+        var index = digits
+        while rest >= 100 {
+            let pair = Int(truncatingIfNeeded: rest % 100) &* 2
+            rest /= 100
+            index -= 2
+            raw.storeBytes(of: pairs.loadUnaligned(fromByteOffset: pair, as: UInt16.self), toByteOffset: index, as: UInt16.self)
+        }
+        if rest >= 10 {
+            raw.storeBytes(
+                of: pairs.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: rest) &* 2, as: UInt16.self),
+                toByteOffset: 0, as: UInt16.self)
+        } else {
+            target[0] = 0x30 &+ UInt8(truncatingIfNeeded: rest)
+        }
+        return digits
+    }
+
     @inlinable public mutating func append<T: BinaryInteger>(_ value: T) {
         if value < 0 {
             append(byte: UInt8(ascii: "-"))

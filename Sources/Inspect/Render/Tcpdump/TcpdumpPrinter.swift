@@ -18,6 +18,11 @@ public struct TcpdumpPrinter {
 
     /// The layer named in a truncation marker.
     var layer: StaticString = "ether"
+    /// Whether the common Ethernet/IPv4/TCP line is written by its fast path (tests compare it
+    /// with the general path by turning this off).
+    public var commonLine = true
+    /// Lines the fast path wrote (tests check that it is used).
+    var commonLinesWritten = 0
     /// Text of recent IPv4 endpoints.
     var endpoints = EndpointTextCache()
     /// The Unix second last printed and its `HH:MM:SS` in local time (packets come many to a
@@ -47,6 +52,11 @@ public struct TcpdumpPrinter {
             return
         }
         appendTimestamp(seconds: seconds, microseconds: microseconds, into: &out)
+        if verbosity == 0 && linkType == .ethernet && commonLine
+            && printCommonTCP(bytes, wireLength: wireLength, into: &out)
+        {
+            return
+        }
         do {
             try printLink(bytes, length: max(wireLength, bytes.count), linkType: linkType, into: &out)
         } catch  where !error.marked {

@@ -12,6 +12,15 @@ extension TcpdumpPrinter {
         "SET_PARAMETER", "TEARDOWN",
     ]
 
+    /// Whether `printTCPApplication` does anything for a segment to or from `port` (the ports
+    /// it names below; the common-line fast path leaves their segments to it).
+    static func hasTextDecoder(_ port: UInt16) -> Bool {
+        switch port {
+        case 21, 22, 23, 25, 43, 80, 139, 179, 445, 554, 1723, 6379, 6633, 6653, 8080, 8554, 10288: true
+        default: false
+        }
+    }
+
     /// Ports whose payload tcpdump hands to a decoder netlab does not have: netlab prints
     /// nothing after `length N` for them (as for any other port).
     mutating func printTCPApplication(
