@@ -133,7 +133,8 @@ final class CaptureSession {
                         // The packets missing from this hole are already counted if the kernel dropped them.
                         if !completeness.captureLostPackets {
                             checkDrops(
-                                now: true, drops: &drops, completeness: &completeness, analyzer: &analyzer, clock: clock)
+                                now: true, drops: &drops, completeness: &completeness, analyzer: &analyzer, clock: clock
+                            )
                         }
                         if sighting == .firstHole && completeness.captureLostPackets && view == .http {
                             let connection = analyzer.tracker.connection(observation.stream)

@@ -154,7 +154,8 @@ public struct TextBuffer: ~Copyable {
             let pair = Int(truncatingIfNeeded: rest % 100) &* 2
             rest /= 100
             index -= 2
-            raw.storeBytes(of: pairs.loadUnaligned(fromByteOffset: pair, as: UInt16.self), toByteOffset: index, as: UInt16.self)
+            raw.storeBytes(
+                of: pairs.loadUnaligned(fromByteOffset: pair, as: UInt16.self), toByteOffset: index, as: UInt16.self)
         }
         if rest >= 10 {
             raw.storeBytes(
