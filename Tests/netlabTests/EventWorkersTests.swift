@@ -49,8 +49,12 @@ final class EventWorkersTests: XCTestCase {
             "server", "http", "--root", site.path, "--port", "0", "--workers", "3", "--quiet",
         ])
         XCTAssertEqual(try listeners(on: server.port), 1, "one listener for every loop")
+        // Written to stderr before the URL went to stdout, but the two pipes are read apart:
+        // wait for the line rather than expect it to be in already.
         XCTAssertTrue(
-            server.errors.snapshot.contains { $0.1.contains("3 event loops, one shared listener") },
+            server.errors.wait(until: Date() + 10) {
+                $0.contains { $0.1.contains("3 event loops, one shared listener") }
+            },
             "\(server.errors.snapshot)")
         let perThread = 75, port = server.port
         let answered = Mutex(0)
