@@ -17,11 +17,13 @@ FLAW = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--flaw" else "none"
 
 
 def echo_dropping_tail(conn):
-    # The flaw: the echo goes back in blocks of 10000 bytes (or after 50 ms of quiet), and when
-    # recv() returns b"" the loop ends at once, so the last partial block is never sent.
+    # The flaw: the echo goes back in blocks of 10000 bytes (or after 0.5 s of quiet), and when
+    # recv() returns b"" the loop ends at once, so the last partial block is never sent. The
+    # quiet time is long enough that a client slowed down by a loaded machine still sends its
+    # FIN before the tail goes back (with 50 ms the tail could go back and the flaw not show).
     pending = b""
     while True:
-        readable, _, _ = select.select([conn], [], [], 0.05)
+        readable, _, _ = select.select([conn], [], [], 0.5)
         if not readable:
             if pending:
                 conn.sendall(pending)

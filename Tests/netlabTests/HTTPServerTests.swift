@@ -182,18 +182,25 @@ final class HTTPServerTests: XCTestCase {
     func testSlowClientsTimeOutAndDoNotStopOthers() throws {
         let site = try SiteDirectory()
         for model in Self.models {
-            let server = try start(model, site, ["--request-timeout", "1", "--idle-timeout", "1"])
+            let server = try start(model, site, ["--request-timeout", "2", "--idle-timeout", "1"])
             defer { server.stop() }
             let slow = try Socket.connect(host: "127.0.0.1", port: server.port, timeout: 2)
             try slow.sendAll(Array("GET / HTTP/1.1\r\nHo".utf8))
             let idle = try Socket.connect(host: "127.0.0.1", port: server.port, timeout: 2)
-            Thread.sleep(forTimeInterval: 0.2)
+            // The server holds the slow client (accepted first: the listen queue is FIFO) before
+            // anyone else comes. (The idle one may already be gone after its 1 s idle timeout.)
+            XCTAssertTrue(Harness.eventually { server.heldConnections >= 1 }, "\(model): not accepted")
             if model != "serial" {
                 let started = Date()
                 let fine = try RawClient.exchange(
                     port: server.port, "GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", readFor: 3)
                 XCTAssertEqual(RawClient.status(fine), 200, "\(model): \(fine)")
-                XCTAssertLessThan(Date().timeIntervalSince(started), 0.5, "\(model): a slow client held others up")
+                // Served while the slow request is still pending (its 408 comes only after the
+                // 2 s request timeout): a server that made others wait would answer after that.
+                // An order, not a stopwatch, so a loaded machine cannot fail it.
+                XCTAssertFalse(
+                    try slow.wait(for: .readable, timeout: 0),
+                    "\(model): a slow client held others up (answered after \(Date().timeIntervalSince(started)) s)")
             }
             try slow.sendAll(Array("s".utf8))  // still trickling
             let answer = try RawClient.readAll(slow, seconds: 4)
@@ -214,13 +221,19 @@ final class HTTPServerTests: XCTestCase {
             defer { server.stop() }
             let first = try Socket.connect(host: "127.0.0.1", port: server.port, timeout: 2)
             let second = try Socket.connect(host: "127.0.0.1", port: server.port, timeout: 2)
-            Thread.sleep(forTimeInterval: 0.3)
+            // Both accepted (queued connections do not count against the limit yet).
+            XCTAssertTrue(
+                Harness.eventually { server.heldConnections == 2 }, "\(model): \(server.heldConnections) held")
             let third = try RawClient.exchange(port: server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", readFor: 3)
             XCTAssertEqual(RawClient.status(third), 503, "\(model): \(third)")
             XCTAssertTrue(third.contains("Retry-After: 1"), model)
             first.close()
             second.close()
-            Thread.sleep(forTimeInterval: 0.5)
+            // Both places freed: the connections are closed, and the fork model reaped their
+            // children (a zombie still counts until then).
+            XCTAssertTrue(
+                Harness.eventually { server.heldConnections == 0 && ProcessTable.children(of: server.pid).isEmpty },
+                "\(model): \(server.heldConnections) held")
             let later = try RawClient.exchange(
                 port: server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             XCTAssertEqual(RawClient.status(later), 200, "\(model): \(later)")

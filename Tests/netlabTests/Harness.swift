@@ -92,6 +92,18 @@ enum Harness {
         }
     }
 
+    /// Polls `condition` every 20 ms until it holds or `seconds` pass; true when it held. For
+    /// waiting on another process's state (descriptors, children, files) instead of sleeping a
+    /// fixed time that a loaded machine may not honour. The caller asserts on the state after.
+    static func eventually(within seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date() + seconds
+        while Date() < deadline {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return try condition()
+    }
+
     static func requireCorpus() throws -> URL {
         guard FileManager.default.fileExists(atPath: corpus.path) else {
             throw XCTSkip("SKIPPED: the shared corpus is not at \(corpus.path)")

@@ -83,6 +83,8 @@ final class LiveBatchTests: XCTestCase {
         let sendSeconds = Date().timeIntervalSince(started)
         // -c ends the capture once every datagram is in; a shortfall ends it by SIGTERM.
         finish(process, by: Date() + 15)
+        // The summary is written as sniff exits: read the pipe to its end before looking.
+        errors.waitForEnd()
         XCTAssertEqual(process.terminationStatus, 0, errors.snapshot.map(\.1).joined(separator: "\n"))
         let summary = errors.snapshot.map(\.1).joined(separator: "\n")
         XCTAssertEqual(summaryCount(errors, "dropped by kernel"), 0, summary)

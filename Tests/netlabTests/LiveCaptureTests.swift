@@ -70,8 +70,10 @@ final class LiveCaptureTests: XCTestCase {
         process.terminate()
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0)
+        // The summary's lines come as sniff exits, "dropped by kernel" last: read the pipe to its end.
+        errors.waitForEnd()
         XCTAssertTrue(
-            errors.wait(until: Date() + 2) { $0.contains { $0.1.contains("packets captured") } },
+            errors.snapshot.contains { $0.1.contains("packets captured") },
             "no summary on stderr: \(errors.snapshot.map(\.1))")
         XCTAssertTrue(errors.snapshot.contains { $0.1.contains("dropped by kernel") })
         server.cancel()

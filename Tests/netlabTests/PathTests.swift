@@ -343,7 +343,11 @@ final class PathTests: XCTestCase {
                     try Harness.netlab.path,
                     "udp", "recv", "--bind", "0.0.0.0", "--port", "9000", "--reply",
                 ])
-            Thread.sleep(forTimeInterval: 0.3)  // the receiver binds
+            // Datagrams sent before the receiver binds draw ICMP errors instead of replies, and
+            // the counters would differ: wait until it says it is waiting (after its bind).
+            XCTAssertTrue(
+                path.lines.wait(until: Date() + 15) { $0.contains { $0.1.hasPrefix("Waiting for datagrams on") } },
+                "\(path.lines.snapshot.map(\.1))")
             let sent = try Harness.run(
                 [
                     "path", "exec", "--", try Harness.netlab.path, "udp", "send", "10.213.0.2", "9000", "hello",

@@ -84,6 +84,15 @@ final class ServerProcess {
     /// The server's children that are zombies (state Z in /proc/N/stat, parent the server).
     var zombieChildren: Set<Int32> { ProcessTable.children(of: pid, inState: "Z") }
 
+    /// Client connections the server has accepted and still holds open: TCP sockets on its port
+    /// other than listeners, among the descriptors of the server and of its children (the fork
+    /// model's, one connection each). A connection still waiting in the kernel's listen queue
+    /// has no descriptor yet and is not counted, so this is what the server's own count sees.
+    var heldConnections: Int {
+        let open = Set(([pid] + Array(ProcessTable.children(of: pid))).flatMap(ProcessTable.socketInodes(of:)))
+        return ProcessTable.tcpConnectionInodes(port: port).filter(open.contains).count
+    }
+
     /// The last line on stderr that starts with `stopped:` (the summary), waiting briefly for it.
     var summaryLine: String? {
         _ = errors.wait(until: Date() + 2) { $0.contains { $0.1.hasPrefix("stopped:") } }
@@ -95,8 +104,8 @@ final class ServerProcess {
 
 /// /proc, read the way ps(1) does.
 enum ProcessTable {
-    /// Processes whose parent is `parent` and whose state letter is `state`.
-    static func children(of parent: Int32, inState state: Character) -> Set<Int32> {
+    /// Processes whose parent is `parent` and whose state letter is `state` (any state: nil).
+    static func children(of parent: Int32, inState state: Character? = nil) -> Set<Int32> {
         var found = Set<Int32>()
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry),
@@ -105,9 +114,56 @@ enum ProcessTable {
             else { continue }
             // After "pid (comm) ": state, ppid, ... (comm may hold spaces and parentheses).
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 1, fields[0].first == state, Int32(fields[1]) == parent { found.insert(pid) }
+            if fields.count > 1, state == nil || fields[0].first == state, Int32(fields[1]) == parent {
+                found.insert(pid)
+            }
         }
         return found
+    }
+
+    /// The socket inodes among `pid`'s open descriptors (links `socket:[INODE]` in /proc/PID/fd).
+    static func socketInodes(of pid: Int32) -> [String] {
+        let directory = "/proc/\(pid)/fd"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).compactMap { entry in
+            guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + entry),
+                link.hasPrefix("socket:[")
+            else { return nil }
+            return String(link.dropFirst(8).dropLast())
+        }
+    }
+
+    /// A /proc file read to its end. (Its size reads as 0, and String(contentsOfFile:) returned
+    /// only the first 4 KiB of /proc/net/tcp, missing the connections listed after that.)
+    static func readWhole(_ path: String) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return [] }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return bytes }
+            bytes += buffer[..<count]
+        }
+    }
+
+    /// Inodes of the TCP sockets whose local port is `port` and that are not listening (state 0A),
+    /// from /proc/net/tcp and tcp6. A connection not yet accepted shows inode 0 there.
+    static func tcpConnectionInodes(port: UInt16) -> [String] {
+        let local = String(format: ":%04X", port)
+        var inodes: [String] = []
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            let text = String(decoding: readWhole(table), as: UTF8.self)
+            for line in text.split(separator: "\n").dropFirst() {
+                // sl, local address, remote address, state, queues, timer, retransmits, uid, timeout, inode
+                let fields = line.split(separator: " ")
+                if fields.count > 9, fields[1].hasSuffix(local), fields[3] != "0A", fields[9] != "0" {
+                    inodes.append(String(fields[9]))
+                }
+            }
+        }
+        return inodes
     }
 }
 

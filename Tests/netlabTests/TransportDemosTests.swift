@@ -51,11 +51,14 @@ final class TransportDemosTests: XCTestCase {
 
     func testStickDemoMergesThenFramingRestoresMessages() throws {
         for framing in ["length", "json-header", "delimiter"] {
-            let demo = try Harness.run(["stick", "demo", "--messages", "10", "--framing", framing])
+            // The receiver's first recv() waits 500 ms, not the default 50: the ten sends (0.5 ms
+            // apart) are all in its buffer by then even when a loaded machine spreads them out.
+            let demo = try Harness.run(
+                ["stick", "demo", "--messages", "10", "--framing", framing, "--delay-ms", "500"])
             XCTAssertEqual(demo.status, 0, demo.stderr)
             let summaries = demo.stdout.split(separator: "\n").filter { $0.contains("send() calls") }
             XCTAssertEqual(summaries.count, 2, demo.stdout)
-            // Run 1: ten sends, fewer recv() returns (the 50 ms pause lets them pile up).
+            // Run 1: ten sends, fewer recv() returns (the pause lets them pile up).
             let first = summaries[0]
             XCTAssertTrue(first.hasPrefix("10 send() calls"), String(first))
             let recvCalls = Int(first.split(separator: ",").last!.split(separator: " ").first!)!
@@ -139,7 +142,10 @@ final class TransportDemosTests: XCTestCase {
         XCTAssertTrue(try reply(header("big.bin", 5_000_000, zeros)).contains("the limit is 4000000"))
         XCTAssertTrue(try reply(header("wrong.bin", 3, zeros) + [1, 2, 3]).contains("sha256 mismatch"))
         _ = try reply(header("cut.bin", 1000, zeros) + [UInt8](repeating: 7, count: 400), closeEarly: true)
-        Thread.sleep(forTimeInterval: 0.5)
+        // The receiver logs the cut transfer after removing its temporary file: wait for that line.
+        XCTAssertTrue(
+            server.errors.wait(until: Date() + 10) { $0.contains { $0.1.contains("closed after 400 of 1000 bytes") } },
+            "\(server.errors.snapshot.map(\.1))")
         let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         XCTAssertEqual(left, ["copy.bin"], "refused and cut transfers must leave nothing, not even a temporary file")
         XCTAssertEqual(server.stop(), 0)
