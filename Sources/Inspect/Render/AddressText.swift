@@ -3,14 +3,19 @@ extension TextBuffer {
     /// Dotted quad from 4 bytes.
     public mutating func append(ipv4 view: ByteView) {
         // At most 15 bytes, written in one reservation (two addresses in every IPv4 line).
-        let target = reserve(15)
+        let address = (0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(view.u8($1) ?? 0) }
+        commit(Self.write(ipv4: address, to: reserve(15)))
+    }
+
+    /// Writes `address` as dotted decimal at `target` (room for 15 bytes); returns the count.
+    @inlinable static func write(ipv4 address: UInt32, to target: UnsafeMutablePointer<UInt8>) -> Int {
         var at = 0
         for index in 0..<4 {
             if index > 0 {
                 target[at] = UInt8(ascii: ".")
                 at += 1
             }
-            let octet = view.u8(index) ?? 0
+            let octet = UInt8(truncatingIfNeeded: address >> (24 - 8 * UInt32(index)))
             if octet >= 100 {
                 target[at] = 0x30 &+ octet / 100
                 at += 1
@@ -22,7 +27,7 @@ extension TextBuffer {
             target[at] = 0x30 &+ octet % 10
             at += 1
         }
-        commit(at)
+        return at
     }
 
     /// RFC 5952 text from 16 bytes: lower-case hex, the longest run of two or more zero

@@ -181,13 +181,13 @@ public struct TextBuffer: ~Copyable {
         let target = reserve(width)
         var rest = value
         var index = width
-        let pairs = Self.digitPairs.utf8Start
+        let pairs = UnsafeRawPointer(Self.digitPairs.utf8Start)
         while index >= 2 {
             let pair = Int(truncatingIfNeeded: rest % 100) &* 2
             rest /= 100
             index -= 2
-            target[index] = pairs[pair]
-            target[index + 1] = pairs[pair + 1]
+            UnsafeMutableRawPointer(target).storeBytes(
+                of: pairs.loadUnaligned(fromByteOffset: pair, as: UInt16.self), toByteOffset: index, as: UInt16.self)
         }
         if index == 1 { target[0] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10) }
         commit(width)

@@ -3,35 +3,32 @@
 /// capture belong to a few connections. Direct-mapped (a new endpoint replaces the one in its
 /// slot); a miss formats the text exactly as `append(ipv4:)` and `append(_:)` do.
 struct EndpointTextCache {
-    /// Bytes per slot: the longest endpoint, `255.255.255.255.65535`, is 21.
+    /// Bytes per slot: the text's length, then the text (the longest endpoint,
+    /// `255.255.255.255.65535`, is 21 bytes).
     static let slotSize = 24
     static let slots = 256
 
     /// Per slot: the address and port it holds, with bit 48 set (0: empty).
     private var keys = [UInt64](repeating: 0, count: slots)
-    /// Per slot: the text's length, then the text.
     private var texts = [UInt8](repeating: 0, count: slots * slotSize)
 
     mutating func append(address: UInt32, port: UInt16, into out: inout TextBuffer) {
         let key = 1 << 48 | UInt64(address) << 16 | UInt64(port)
         let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 56)
-        if keys[slot] != key {
-            keys[slot] = key
-            var text = TextBuffer(capacity: Self.slotSize)
-            withUnsafeBytes(of: address.bigEndian) { text.append(ipv4: ByteView($0)) }
-            text.append(byte: UInt8(ascii: "."))
-            text.append(decimal: UInt64(port))
-            texts[slot * Self.slotSize] = UInt8(text.count)
-            text.withBytes { bytes in
-                for index in 0..<bytes.count { texts[slot * Self.slotSize + 1 + index] = bytes[index] }
-            }
-        }
-        texts.withUnsafeBufferPointer { texts in
+        let isKnown = keys[slot] == key
+        if !isKnown { keys[slot] = key }
+        texts.withUnsafeMutableBufferPointer { texts in
             let start = texts.baseAddress! + slot * Self.slotSize
-            let length = Int(start.pointee)
+            if !isKnown {
+                var length = TextBuffer.write(ipv4: address, to: start + 1)
+                start[1 + length] = UInt8(ascii: ".")
+                length += 1
+                length += TextBuffer.write(decimal: UInt32(port), to: start + 1 + length)
+                start.pointee = UInt8(length)
+            }
             let target = out.reserve(Self.slotSize)
             UnsafeMutableRawPointer(target).copyMemory(from: start + 1, byteCount: Self.slotSize - 1)
-            out.commit(length)
+            out.commit(Int(start.pointee))
         }
     }
 }

@@ -70,56 +70,64 @@ extension TcpdumpPrinter {
         out.append(": Flags [")
         appendFlags(flags, into: &out)
         let start = out.reserve(Self.commonLineMaximum)
-        var at = start
-        @inline(__always) func text(_ literal: StaticString) {
-            at.update(from: literal.utf8Start, count: literal.utf8CodeUnitCount)
-            at += literal.utf8CodeUnitCount
-        }
-        @inline(__always) func number(_ value: UInt32) { at += TextBuffer.write(decimal: value, to: at) }
-        text("]")
+        var line = LineCursor(at: start)
+        line.text("]")
         if payloadLength > 0 || !flags.isDisjoint(with: [.syn, .fin, .rst]) {
-            text(", seq ")
-            number(seq)
+            line.text(", seq ")
+            line.number(seq)
             if payloadLength > 0 {
-                text(":")
-                number(seq &+ UInt32(truncatingIfNeeded: payloadLength))
+                line.text(":")
+                line.number(seq &+ UInt32(truncatingIfNeeded: payloadLength))
             }
         }
         if flags.contains(.ack) {
-            text(", ack ")
-            number(ack)
+            line.text(", ack ")
+            line.number(ack)
         }
-        text(", win ")
-        number(UInt32(raw[tcp + 14]) << 8 | UInt32(raw[tcp + 15]))
+        line.text(", win ")
+        line.number(UInt32(raw[tcp + 14]) << 8 | UInt32(raw[tcp + 15]))
         if flags.contains(.urg) {
-            text(", urg ")
-            number(UInt32(raw[tcp + 18]) << 8 | UInt32(raw[tcp + 19]))
+            line.text(", urg ")
+            line.number(UInt32(raw[tcp + 18]) << 8 | UInt32(raw[tcp + 19]))
         }
         switch options {
         case .none: break
         case .timestamp:
-            text(", options [nop,nop,TS val ")
-            number(Self.load32(raw, tcp + 24))
-            text(" ecr ")
-            number(Self.load32(raw, tcp + 28))
-            text("]")
+            line.text(", options [nop,nop,TS val ")
+            line.number(Self.load32(raw, tcp + 24))
+            line.text(" ecr ")
+            line.number(Self.load32(raw, tcp + 28))
+            line.text("]")
         case .linuxSYN:
-            text(", options [mss ")
-            number(UInt32(raw[tcp + 22]) << 8 | UInt32(raw[tcp + 23]))
-            text(",sackOK,TS val ")
-            number(Self.load32(raw, tcp + 28))
-            text(" ecr ")
-            number(Self.load32(raw, tcp + 32))
-            text(",nop,wscale ")
-            number(UInt32(raw[tcp + 39]))
-            text("]")
+            line.text(", options [mss ")
+            line.number(UInt32(raw[tcp + 22]) << 8 | UInt32(raw[tcp + 23]))
+            line.text(",sackOK,TS val ")
+            line.number(Self.load32(raw, tcp + 28))
+            line.text(" ecr ")
+            line.number(Self.load32(raw, tcp + 32))
+            line.text(",nop,wscale ")
+            line.number(UInt32(raw[tcp + 39]))
+            line.text("]")
         }
-        text(", length ")
-        number(UInt32(payloadLength))
-        text("\n")
-        out.commit(at - start)
+        line.text(", length ")
+        line.number(UInt32(payloadLength))
+        line.text("\n")
+        out.commit(line.at - start)
         commonLinesWritten &+= 1
         return true
+    }
+
+    /// Where the next byte of the line goes (a struct, not local functions capturing a
+    /// pointer: a captured variable would be boxed and checked on every use).
+    private struct LineCursor {
+        var at: UnsafeMutablePointer<UInt8>
+
+        @inline(__always) mutating func text(_ literal: StaticString) {
+            at.update(from: literal.utf8Start, count: literal.utf8CodeUnitCount)
+            at += literal.utf8CodeUnitCount
+        }
+
+        @inline(__always) mutating func number(_ value: UInt32) { at += TextBuffer.write(decimal: value, to: at) }
     }
 
     @inline(__always) private static func load32(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {

@@ -143,14 +143,21 @@ extension TcpdumpPrinter {
 
     /// tcpdump's `tcp_flag_values` order: F S R P . U E W (bit order, ACK printed as `.`).
     func appendFlags(_ flags: TCPHeader.Flags, into out: inout TextBuffer) {
-        if flags.isEmpty {
-            out.append("none")
-            return
-        }
-        let letters: StaticString = "FSRP.UEW"
-        for bit in 0..<8 where flags.rawValue & (1 << bit) != 0 {
-            out.append(byte: letters.utf8Start[bit])
-        }
+        let text = Self.flagTexts[Int(flags.rawValue)]
+        let target = out.reserve(8)
+        UnsafeMutableRawPointer(target).storeBytes(of: text.letters.littleEndian, as: UInt64.self)
+        out.commit(Int(text.count))
+    }
+
+    /// The letters for each of the 256 flag bytes, at most 8, in one word (the first letter
+    /// in the low byte).
+    static let flagTexts: [(letters: UInt64, count: UInt8)] = (0..<256).map { value in
+        let letters: [UInt8] =
+            value == 0
+            ? Array("none".utf8) : (0..<8).filter { value & (1 << $0) != 0 }.map { Array("FSRP.UEW".utf8)[$0] }
+        var word: UInt64 = 0
+        for (index, letter) in letters.enumerated() { word |= UInt64(letter) << (8 * UInt64(index)) }
+        return (word, UInt8(letters.count))
     }
 
     /// Returns false after printing `[bad opt]` (the caller then ends the line there). Wire's
