@@ -98,61 +98,67 @@ final class CaptureSession {
         // the block timeout. Files: once per 64 KiB. Both closures are written in the call and
         // call no local function that captures state (a local function capturing the locals
         // boxed them all, and every packet paid for run-time exclusivity checks).
-        let stop = try handle.forEach(
-            count: count,
-            batchEnded: {
-                if isLive {
-                    writer?.flush()
-                    if printing && out.count > 0 && !Console.write(&out) {
-                        readerGone = true
-                        return false
+        //
+        // A read error (a file cut short) ends the loop like the end of the file, and is thrown
+        // after what came before it was printed and written, as tcpdump prints those packets.
+        let stop: Result<CaptureHandle.StopReason, CaptureError> = Result { () throws(CaptureError) in
+            try handle.forEach(
+                count: count,
+                batchEnded: {
+                    if isLive {
+                        writer?.flush()
+                        if printing && out.count > 0 && !Console.write(&out) {
+                            readerGone = true
+                            return false
+                        }
+                        checkDrops(drops: &drops, completeness: &completeness, analyzer: &analyzer, clock: clock)
                     }
-                    checkDrops(drops: &drops, completeness: &completeness, analyzer: &analyzer, clock: clock)
+                    return true
+                }
+            ) { packet in
+                packets += 1
+                writer?.write(packet)
+                // Writing without --print decodes nothing: -w never waits on the decoder.
+                guard printing else { return true }
+                let bytes = ByteView(packet.bytes)
+                switch view {
+                case .packets:
+                    printer.print(
+                        bytes, wireLength: packet.wireLength, linkType: linkType, seconds: packet.seconds,
+                        microseconds: packet.fraction, into: &out)
+                case .http, .explain, .json:
+                    let result = analyzer.add(
+                        bytes, linkType: linkType, wireLength: packet.wireLength, seconds: packet.seconds,
+                        microseconds: packet.fraction)
+                    // Only a live capture knows whether it lost packets (files: nothing to note).
+                    if isLive, let observation = result.observation {
+                        let sighting = completeness.note(observation)
+                        if sighting != .noHole {
+                            // The packets missing from this hole are already counted if the kernel dropped them.
+                            if !completeness.captureLostPackets {
+                                checkDrops(
+                                    now: true, drops: &drops, completeness: &completeness, analyzer: &analyzer,
+                                    clock: clock
+                                )
+                            }
+                            if sighting == .firstHole && completeness.captureLostPackets && view == .http {
+                                let connection = analyzer.tracker.connection(observation.stream)
+                                HTTPMessageLine.renderCaptureHole(
+                                    stream: observation.stream, client: connection.client, server: connection.server,
+                                    into: &out)
+                            }
+                        }
+                    }
+                    render(
+                        result, packet: packet, bytes: bytes, frame: analyzer.frames, printer: &printer,
+                        narrator: &narrator, analyzer: &analyzer, completeness: completeness, into: &out)
+                }
+                if out.count > 1 << 16 && !Console.write(&out) {
+                    readerGone = true
+                    return false
                 }
                 return true
             }
-        ) { packet in
-            packets += 1
-            writer?.write(packet)
-            // Writing without --print decodes nothing: -w never waits on the decoder.
-            guard printing else { return true }
-            let bytes = ByteView(packet.bytes)
-            switch view {
-            case .packets:
-                printer.print(
-                    bytes, wireLength: packet.wireLength, linkType: linkType, seconds: packet.seconds,
-                    microseconds: packet.fraction, into: &out)
-            case .http, .explain, .json:
-                let result = analyzer.add(
-                    bytes, linkType: linkType, wireLength: packet.wireLength, seconds: packet.seconds,
-                    microseconds: packet.fraction)
-                // Only a live capture knows whether it lost packets (files: nothing to note).
-                if isLive, let observation = result.observation {
-                    let sighting = completeness.note(observation)
-                    if sighting != .noHole {
-                        // The packets missing from this hole are already counted if the kernel dropped them.
-                        if !completeness.captureLostPackets {
-                            checkDrops(
-                                now: true, drops: &drops, completeness: &completeness, analyzer: &analyzer, clock: clock
-                            )
-                        }
-                        if sighting == .firstHole && completeness.captureLostPackets && view == .http {
-                            let connection = analyzer.tracker.connection(observation.stream)
-                            HTTPMessageLine.renderCaptureHole(
-                                stream: observation.stream, client: connection.client, server: connection.server,
-                                into: &out)
-                        }
-                    }
-                }
-                render(
-                    result, packet: packet, bytes: bytes, frame: analyzer.frames, printer: &printer,
-                    narrator: &narrator, analyzer: &analyzer, completeness: completeness, into: &out)
-            }
-            if out.count > 1 << 16 && !Console.write(&out) {
-                readerGone = true
-                return false
-            }
-            return true
         }
         checkDrops(now: true, drops: &drops, completeness: &completeness, analyzer: &analyzer, clock: clock)
         if printing && view != .packets {
@@ -163,7 +169,7 @@ final class CaptureSession {
         if !readerGone { _ = Console.write(&out) }
         writer?.flush()
         return Outcome(
-            packets: packets, statistics: handle.statistics(), stop: stop,
+            packets: packets, statistics: handle.statistics(), stop: try stop.get(),
             incompleteConnections: view == .packets ? 0 : completeness.incompleteStreams)
     }
 

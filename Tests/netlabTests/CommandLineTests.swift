@@ -26,6 +26,39 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(badCount.status, 64)
     }
 
+    /// A file cut in the middle of a record: the packets before the cut are printed (and, with
+    /// --http, the messages they carry), as tcpdump prints them, then the error. Every cut point
+    /// of a capture's second half is tried. (netlab printed nothing of them: its buffered lines
+    /// were dropped when the read failed.)
+    func testPacketsBeforeACutArePrinted() throws {
+        let capture = Harness.root.appendingPathComponent("captures/http-get.pcap")
+        let bytes = try Data(contentsOf: capture)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netlab-cut-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var cuts = 0
+        for cut in stride(from: bytes.count / 2, to: bytes.count, by: 37) {
+            let path = directory.appendingPathComponent("\(cut).pcap")
+            try bytes.prefix(cut).write(to: path)
+            let netlab = try Harness.run(["sniff", "-r", path.path])
+            let (status, out, _) = try Harness.runProcess(
+                URL(fileURLWithPath: "/usr/bin/env"), ["TZ=UTC", "tcpdump", "-nn", "-r", path.path], timeout: 60)
+            XCTAssertEqual(netlab.stdout, String(decoding: out, as: UTF8.self), "cut at \(cut)")
+            XCTAssertFalse(netlab.stdout.isEmpty, "cut at \(cut)")
+            if status != 0 {
+                cuts += 1
+                XCTAssertEqual(netlab.status, 65, "cut at \(cut): \(netlab.stderr)")
+                XCTAssert(netlab.stderr.contains("truncated dump file"), netlab.stderr)
+            }
+        }
+        XCTAssertGreaterThan(cuts, 5)
+        let path = directory.appendingPathComponent("http.pcap")
+        try bytes.prefix(bytes.count - 10).write(to: path)
+        let http = try Harness.run(["sniff", "-r", path.path, "--http"])
+        XCTAssertEqual(http.status, 65, http.stderr)
+        XCTAssert(http.stdout.contains("GET /"), http.stdout)
+    }
+
     func testReadFilterCountAndWrite() throws {
         let capture = Harness.root.appendingPathComponent("captures/http-get.pcap").path
         let all = try Harness.run(["sniff", "-r", capture])
