@@ -55,7 +55,8 @@ let package = Package(
         .testTarget(name: "SocketsTests", dependencies: ["Sockets", "Inspect", "ProcessControl", "TestSupport"]),
         // Depends on the executable so `swift test` builds it: these tests run the real binary.
         .testTarget(
-            name: "netlabTests", dependencies: ["netlab", "Inspect", "Capture", "Sockets", "Labs", "TestSupport"]),
+            name: "netlabTests",
+            dependencies: ["netlab", "Inspect", "Capture", "Sockets", "Labs", "ProcessControl", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import CPcap
+import ProcessControl
 import Synchronization
 
 #if canImport(Glibc)
@@ -103,23 +104,7 @@ final class FileReadAhead: @unchecked Sendable {
     /// then reads on its own). Call `stop()` before the handle is closed.
     static func start(_ pcap: OpaquePointer) -> FileReadAhead? {
         let reader = FileReadAhead(pcap: pcap)
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        let context = Unmanaged.passRetained(reader).toOpaque()
-        var thread = pthread_t()
-        let status = pthread_create(
-            &thread, &attributes,
-            { context in
-                Unmanaged<FileReadAhead>.fromOpaque(context!).takeRetainedValue().readLoop()
-                return nil
-            }, context)
-        if status != 0 {
-            Unmanaged<FileReadAhead>.fromOpaque(context).release()
-            return nil
-        }
-        return reader
+        return Threads.detach(stackSize: 256 * 1024) { reader.readLoop() } ? reader : nil
     }
 
     /// The next batch in file order, waiting for the reader. Give it back with `release()`

@@ -1,4 +1,5 @@
 import Dispatch
+import ProcessControl
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,3 +1,5 @@
+import ProcessControl
+
 #if canImport(Glibc)
     import Glibc
 #endif

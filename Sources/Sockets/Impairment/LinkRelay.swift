@@ -1,3 +1,4 @@
+import ProcessControl
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Inspect
+import ProcessControl
 import Synchronization
 
 /// A closed-loop HTTP load generator, in the manner of wrk: `connections` keep-alive
