@@ -183,7 +183,7 @@ public final class CaptureHandle {
     public func forEach(
         count: Int = 0, batchEnded: () -> Bool = { true }, _ handler: (CapturedPacket) -> Bool
     ) throws(CaptureError) -> StopReason {
-        if !isLive && readsAhead, let reader = FileReadAhead.start(pcap) {
+        if !isLive && readsAhead && readBuffer != nil, let reader = FileReadAhead.start(pcap) {
             defer { reader.stop() }
             return try forEach(reader, count: count, batchEnded: batchEnded, handler)
         }
@@ -221,8 +221,10 @@ public final class CaptureHandle {
         }
     }
 
-    /// Whether a file is read on a second thread while the handler decodes (the default);
-    /// false reads it on the caller's thread.
+    /// Whether a regular file is read on a second thread while the handler decodes (the
+    /// default); false reads it on the caller's thread. Standard input and other pipes are
+    /// always read on the caller's thread: a reader waiting for a pipe's next packet could not
+    /// be stopped when the caller has what it wants (`-c`), only when the writer goes on.
     public var readsAhead = true
 
     /// `forEach` for a file read ahead: a batch of the reader's is a batch here.

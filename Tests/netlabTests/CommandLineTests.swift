@@ -59,6 +59,31 @@ final class CommandLineTests: XCTestCase {
         XCTAssert(http.stdout.contains("GET /"), http.stdout)
     }
 
+    /// `-r -` with `-c`: netlab ends after the count although its standard input stays open
+    /// (a capture piped from another program). A reader thread waiting for the pipe's next
+    /// packet once kept it running until the writer sent more or closed the pipe.
+    func testCountEndsAReadFromAnOpenPipe() throws {
+        let capture = try Data(contentsOf: Harness.root.appendingPathComponent("captures/http-get.pcap"))
+        let process = Process()
+        process.executableURL = try Harness.netlab
+        process.arguments = ["sniff", "-r", "-", "-c", "3"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(capture.prefix(capture.count - 1))  // the pipe stays open
+        let deadline = Date() + 20
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        let ended = !process.isRunning
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        XCTAssertTrue(ended, "netlab was still reading the open pipe 20 s after 3 packets")
+        let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(lines.split(separator: "\n").count, 3, lines)
+        XCTAssertEqual(process.terminationStatus, 0)
+    }
+
     func testReadFilterCountAndWrite() throws {
         let capture = Harness.root.appendingPathComponent("captures/http-get.pcap").path
         let all = try Harness.run(["sniff", "-r", capture])
